@@ -1,0 +1,396 @@
+"""Statistics stage: report tables/text → metrics.tsv codes, harmonized values, checks.
+
+Every source of cells (HTML tables, text layouts, attachment grids) goes through the same
+path: grids are read row by row in document order with running context (current header
+columns, current section), rows are matched to spec rows by normalised label similarity,
+values to spec columns by header keywords or, when the layout lost column positions, by the
+template's canonical column order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .checks import run_checks
+from .harmonize import harmonize
+from .model import Grid, Metric, Statistics
+from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICAL, RowEntry,
+                     applicant_key, header_kind, old_section_of, review_group_key,
+                     review_outcome_key, row_entries, t2_entity, t2_key)
+from .tables import grids_from_html
+from .templates import (clean_cell, is_dash, is_unit_cell, label_score, metrics_by_code, norm_label,
+                        parse_number)
+from .textgrid import grids_from_text
+
+MATCH_THRESHOLD = 0.8
+AMBIGUITY_MARGIN = 0.03
+
+METHOD_OF_ORIGIN = {"flattened": "flattened-decoded", "text-tabs": "text-layout",
+                    "text-pipes": "text-layout", "text-lines": "text-layout", "ocr": "ocr"}
+
+
+def _is_number(cell: str) -> bool:
+    """A real figure (dash-only cells do not make a row a data row)."""
+    return bool(cell) and not is_dash(cell) and parse_number(cell) is not None
+
+
+def _kind(cell: str) -> str:
+    if not cell:
+        return "blank"
+    if parse_number(cell) is not None:
+        return "value"
+    if is_unit_cell(cell):
+        return "unit"
+    return "label"
+
+
+@dataclass
+class _State:
+    template: str
+    section: str | None = None           # gk2008 section of the last matched row
+    header_kind: str | None = None       # "t2", "t3", "t4" of the latest header block
+    header_rows: list[list[str]] = field(default_factory=list)
+    col_keys: dict[int, str] = field(default_factory=dict)     # grid column → column key
+    col_unit_yuan: set[int] = field(default_factory=set)        # columns headed in 元
+    seq_keys: list[str] = field(default_factory=list)           # keys of one-cell header lines
+    in_header: bool = False
+    t4_done: bool = False
+
+
+def _dedupe(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    for c in cells:
+        if c and (not out or out[-1] != c):
+            out.append(c)
+    return out
+
+
+def _split_row(row: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """Leading label cells (blanks between them allowed), then (column, cell) of the rest."""
+    last_label = -1
+    for i, cell in enumerate(row):
+        kind = _kind(cell)
+        if kind == "label":
+            last_label = i
+        elif kind != "blank":
+            break
+    labels = _dedupe(row[:last_label + 1])
+    rest = [(c, row[c]) for c in range(last_label + 1, len(row))]
+    return labels, rest
+
+
+# ------------------------------------------------------------------ header handling
+
+def _update_header(state: _State, row: list[str], kind: str) -> None:
+    distinct = [c for c in dict.fromkeys(row) if c]
+    if not state.in_header or state.header_kind != kind:
+        state.header_rows, state.seq_keys, state.col_keys = [], [], {}
+        state.col_unit_yuan = set()
+    state.in_header = True
+    state.header_kind = kind
+    if len(distinct) >= 2:
+        state.header_rows.append(row)
+        state.col_keys = _col_keys(state.header_rows, kind)
+        state.col_unit_yuan = {c for c in range(len(row))
+                               if "元" in row[c] and "万元" not in row[c]}
+    else:
+        key = _key_of(kind, distinct[0]) if distinct else None
+        if key:
+            state.seq_keys.append(key)
+
+
+def _key_of(kind: str, text: str) -> str | None:
+    if kind == "t3":
+        return applicant_key(text)
+    if kind == "t2":
+        return t2_key(text)
+    if kind == "t4":
+        return review_outcome_key(text)
+    return None
+
+
+def _col_keys(header_rows: list[list[str]], kind: str) -> dict[int, str]:
+    width = max(len(r) for r in header_rows)
+    keys: dict[int, str] = {}
+    for c in range(width):
+        column = [r[c] for r in header_rows if c < len(r) and r[c]]
+        if not column:
+            continue
+        if kind == "t4":
+            group = None
+            for text in column:
+                g = review_group_key(text)
+                if g and (group is None or g != "review"):
+                    group = g
+            outcome = review_outcome_key(column[-1])
+            if group and outcome:
+                keys[c] = f"{group}.{outcome}"
+        else:
+            k = _key_of(kind, column[-1])
+            if k:
+                keys[c] = k
+    return keys
+
+
+# ------------------------------------------------------------------ row matching
+
+def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
+                tables: tuple[str, ...]) -> RowEntry | None:
+    leaf = norm_label(labels[-1])
+    full = norm_label("".join(labels))
+    scored: list[tuple[float, RowEntry]] = []
+    for e in entries:
+        if e.table not in tables:
+            continue
+        s = max(label_score(leaf, l) for l in e.leaves)
+        if len(labels) > 1:
+            s = max(s, max(label_score(full, l) for l in e.leaves) - 0.02)
+        scored.append((s, e))
+    if not scored:
+        return None
+    scored.sort(key=lambda x: -x[0])
+    best_score = scored[0][0]
+    if best_score < MATCH_THRESHOLD:
+        return None
+    close = [e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN]
+    if len(close) == 1:
+        return close[0]
+    same_section = [e for e in close if e.section == state.section]
+    if len(same_section) == 1:
+        return same_section[0]
+    exact = [e for s, e in scored if s >= best_score - 1e-9]
+    grouped = [e for e in exact if e.group and e.group in full]
+    if len(grouped) == 1:
+        return grouped[0]
+    return None
+
+
+def _metric(code: str, cell: str, grid: Grid, row_labels: list[str], column: str,
+            yuan_column: bool = False) -> Metric | None:
+    spec = metrics_by_code()[code]
+    num = parse_number(cell, spec.unit)
+    if num is None:
+        return None
+    value = num.value
+    if spec.unit == "万元" and yuan_column and num.unit is None:
+        value = round(value / 10000, 6)
+    method = METHOD_OF_ORIGIN.get(grid.origin, "table")
+    source = {"grid": grid.index, "origin": grid.origin, "row": " ".join(row_labels), "column": column}
+    return Metric(code=code, value=value, unit=spec.unit, raw=cell, method=method, source=source,
+                  approximate=num.approximate)
+
+
+def _old_value(rest: list[tuple[int, str]]) -> tuple[str, str | None]:
+    """(value cell, unit cell) of a gk2008 row: label | unit | value, unit may be missing."""
+    cells = [v for _, v in rest]
+    while len(cells) > 2 and not cells[-1]:
+        cells.pop()
+    if not cells:
+        return "", None
+    if len(cells) >= 2 and (not cells[0] or (is_unit_cell(cells[0]) and not _is_number(cells[0]))):
+        return cells[1], cells[0]
+    return cells[0], None
+
+
+def _map_old(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
+    cell, unit = _old_value(rest)
+    code = entry.columns["value"]
+    m = _metric(code, cell, grid, labels, "统计数", yuan_column=(unit == "元"))
+    return [m] if m else []
+
+
+def _positional(rest: list[tuple[int, str]], keys: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """Assign canonical column keys when the layout lost column positions."""
+    cells = [v for _, v in rest]
+    while cells and not cells[-1]:
+        cells.pop()
+    if len(cells) == len(keys):
+        return list(zip(keys, cells))
+    nonblank = [v for v in cells if v]
+    if len(nonblank) == len(keys):
+        return list(zip(keys, nonblank))
+    return []
+
+
+def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
+    pairs: list[tuple[str, str]] = []
+    keys = state.col_keys if state.header_kind == "t3" else {}
+    if len(set(keys.values())) == 7 and all(c in keys for c, v in rest if v):
+        seen = set()
+        for c, v in rest:
+            k = keys.get(c)
+            if k and k not in seen:
+                seen.add(k)
+                pairs.append((k, v))
+    else:
+        pairs = _positional(rest, APPLICANT_KEYS)
+    out = []
+    for key, cell in pairs:
+        code = entry.columns.get(key)
+        if code:
+            m = _metric(code, cell, grid, labels, key)
+            if m:
+                out.append(m)
+    return out
+
+
+def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
+    ent = t2_entity(labels[-1]) or ""
+    pairs: list[tuple[str, str, bool]] = []
+    keys = state.col_keys if state.header_kind == "t2" else {}
+    usable = [(c, v) for c, v in rest if c in keys and keys[c] in entry.columns]
+    if usable and all(c in keys for c, v in rest if _is_number(v)):
+        seen = set()
+        for c, v in usable:
+            if keys[c] not in seen:
+                seen.add(keys[c])
+                pairs.append((keys[c], v, c in state.col_unit_yuan))
+    else:
+        cells = [v for _, v in rest]
+        while cells and not cells[-1]:
+            cells.pop()
+        seq = [k for k in state.seq_keys if k] if state.header_kind == "t2" else []
+        if seq and len(seq) == len(cells) and all(k in entry.columns for k in seq):
+            pairs = [(k, v, False) for k, v in zip(seq, cells)]
+        else:
+            canon = T2_CANONICAL.get(state.template, {}).get(ent, ())
+            pairs = [(k, v, False) for k, v in _positional(rest, canon)]
+    out = []
+    for key, cell, yuan in pairs:
+        code = entry.columns.get(key)
+        if code:
+            m = _metric(code, cell, grid, labels, key, yuan_column=yuan)
+            if m:
+                out.append(m)
+    return out
+
+
+def _map_t4(labels, rest, grid, state) -> list[Metric]:
+    keys = state.col_keys
+    pairs: list[tuple[str, str]] = []
+    if len(set(keys.values())) == 15 and all(c in keys for c, v in rest if v):
+        seen = set()
+        for c, v in rest:
+            k = keys.get(c)
+            if k and k not in seen:
+                seen.add(k)
+                pairs.append((k, v))
+    else:
+        canon = [f"{g}.{o}" for g in REVIEW_GROUPS for o in REVIEW_OUTCOMES]
+        pairs = _positional(rest, canon)
+    out = []
+    by_code = metrics_by_code()
+    for key, cell in pairs:
+        if key in by_code:
+            m = _metric(key, cell, grid, labels or ["行政复议、行政诉讼"], key)
+            if m:
+                out.append(m)
+    return out
+
+
+def map_grids(grids: list[Grid], template: str) -> list[Metric]:
+    """All metrics of `template` found in the grids (first value per code wins)."""
+    entries = row_entries(template)
+    tables = ("old",) if template == "gk2008" else ("t2", "t3")
+    state = _State(template)
+    found: dict[str, Metric] = {}
+    for grid in grids:
+        for row in grid.cells:
+            row = [clean_cell(c) for c in row]
+            labels, rest = _split_row(row)
+            has_number = any(_is_number(v) for _, v in rest)
+            kind = header_kind(row) if template != "gk2008" and not has_number else None
+            if kind:
+                _update_header(state, row, kind)
+                continue
+            if labels and not has_number:
+                sec = old_section_of(labels[0])
+                if sec:
+                    state.section = sec
+            state.in_header = False
+            if has_number and template != "gk2008" and state.header_kind == "t4" and not state.t4_done:
+                ms = _map_t4(labels, rest, grid, state)
+                if ms:
+                    state.t4_done = True
+                    for m in ms:
+                        found.setdefault(m.code, m)
+                    continue
+            if not labels:
+                continue
+            e = _best_entry(labels, entries, state, tables)
+            if e is None:
+                continue
+            state.section = e.section
+            if e.table == "old":
+                ms = _map_old(e, labels, rest, grid, state)
+            elif e.table == "t3":
+                ms = _map_t3(e, labels, rest, grid, state)
+            else:
+                ms = _map_t2(e, labels, rest, grid, state)
+            for m in ms:
+                if found.get(m.code) is None:
+                    found[m.code] = m
+    return [m for m in found.values() if m is not None]
+
+
+# ------------------------------------------------------------------ template choice
+
+GK2021_MARKERS = ("本年制发件数", "本年废止件数", "现行有效件数", "逾期不补正", "收费通知", "本年收费金额",
+                  "本年处理决定数量")
+GK2019_MARKERS = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "其他处理")
+
+
+def _grid_text(grids: list[Grid]) -> str:
+    return "".join(norm_label(c) for g in grids for row in g.cells for c in row)
+
+
+def choose_template(grids: list[Grid]) -> tuple[str | None, list[Metric]]:
+    from .variant import is_variant
+    if not grids:
+        return None, []
+    if is_variant(grids):
+        return "variant", []
+    results = {t: map_grids(grids, t) for t in ("gk2008", "gk2019", "gk2021")}
+    text = _grid_text(grids)
+    n21 = sum(text.count(norm_label(k)) for k in GK2021_MARKERS)
+    n19 = sum(text.count(norm_label(k)) for k in GK2019_MARKERS)
+    new = "gk2021" if n21 > n19 else "gk2019"
+    other_new = "gk2019" if new == "gk2021" else "gk2021"
+    if len(results[other_new]) > len(results[new]) + 3:
+        new = other_new
+    best = new if len(results[new]) >= len(results["gk2008"]) else "gk2008"
+    if len(results[best]) < 3:
+        return None, []
+    return best, results[best]
+
+
+def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None) -> Statistics:
+    from .narrative import narrative_harmonized
+    from .variant import variant_harmonized
+
+    notes: list[str] = []
+    candidates = list(grids or []) + grids_from_html(html or "")
+    for i, g in enumerate(candidates):
+        g.index = i
+    template, metrics = choose_template(candidates)
+    if template is None:
+        text_grids = grids_from_text(text or "")
+        template, metrics = choose_template(text_grids)
+        if template:
+            candidates = text_grids
+            origins = sorted({g.origin for g in text_grids})
+            notes.append("statistics table read from text layout: " + ", ".join(origins))
+    if any(m.method == "flattened-decoded" for m in metrics):
+        notes.append("table decoded from flattened text (cells ran together)")
+    harmonized = []
+    if template == "variant":
+        harmonized = variant_harmonized(candidates)
+    elif template:
+        harmonized = harmonize(metrics, template)
+    have = {h.name for h in harmonized}
+    for h in narrative_harmonized(text or "", template):
+        if h.name not in have:
+            harmonized.append(h)
+            have.add(h.name)
+    checks = run_checks(metrics, template)
+    return Statistics(template=template, metrics=metrics, harmonized=harmonized, checks=checks,
+                      notes=notes)

@@ -1,0 +1,97 @@
+"""HTML tables to cell grids (rowspan/colspan expanded by repeating the cell's text).
+
+Report pages are often Word pasted into a CMS: cells hold <p><span style=...>, conditional
+comments, &nbsp; and <o:p>. We read each cell's visible text only. Nested tables become
+their own grids (the outer cell keeps only its own text) because statistics tables are
+sometimes wrapped in a layout table. A table split over several <table> elements stays as
+several grids; statistics.py reads grids in order with running context, so it joins them.
+"""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, Tag
+
+from .model import Grid
+from .templates import clean_cell
+
+
+def _cell_text(cell: Tag) -> str:
+    parts: list[str] = []
+    for node in cell.descendants:
+        if isinstance(node, Comment):
+            continue
+        if isinstance(node, Tag):
+            if node.name in ("br", "p", "div", "li") and parts:
+                parts.append(" ")
+            continue
+        # skip text that belongs to a nested table (it becomes its own grid)
+        if any(p.name == "table" for p in node.parents if p is not cell and _inside(p, cell)):
+            continue
+        if node.parent is not None and node.parent.name in ("script", "style"):
+            continue
+        parts.append(str(node))
+    return "".join(parts)
+
+
+def _inside(node: Tag, ancestor: Tag) -> bool:
+    for p in node.parents:
+        if p is ancestor:
+            return True
+    return False
+
+
+def _own_rows(table: Tag) -> list[Tag]:
+    """<tr> of this table, not of tables nested in it (thead/tbody/tfoot allowed)."""
+    rows = []
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is table:
+            rows.append(tr)
+    return rows
+
+
+def _span(cell: Tag, name: str) -> int:
+    try:
+        return max(1, min(int(re.sub(r"\D", "", cell.get(name, "1")) or 1), 200))
+    except ValueError:
+        return 1
+
+
+def grid_of_table(table: Tag, index: int = 0) -> Grid:
+    filled: dict[tuple[int, int], str] = {}
+    raw: dict[tuple[int, int], str] = {}
+    n_rows = 0
+    for r, tr in enumerate(_own_rows(table)):
+        c = 0
+        for cell in tr.find_all(["td", "th"], recursive=False):
+            while (r, c) in filled:
+                c += 1
+            text = _cell_text(cell)
+            rs, cs = _span(cell, "rowspan"), _span(cell, "colspan")
+            for dr in range(rs):
+                for dc in range(cs):
+                    filled[(r + dr, c + dc)] = clean_cell(text)
+                    raw[(r + dr, c + dc)] = text
+            c += cs
+        n_rows = max(n_rows, r + 1)
+    n_cols = max((c for _, c in filled), default=-1) + 1
+    cells = [[filled.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]
+    # drop rows that are entirely empty (Word spacer rows)
+    cells = [row for row in cells if any(row)]
+    grid = Grid(cells=cells, origin="html-table", index=index)
+    grid.raw = [[raw.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]  # type: ignore[attr-defined]
+    return grid
+
+
+def grids_from_html(html: str) -> list[Grid]:
+    if not html:
+        return []
+    # Word's conditional comments hide list bullets such as "1." that are not data
+    html = re.sub(r"<!--\[if [^\]]*\]>.*?<!\[endif\]-->", "", html, flags=re.S)
+    soup = BeautifulSoup(html, "html.parser")
+    grids = []
+    for table in soup.find_all("table"):
+        g = grid_of_table(table, index=len(grids))
+        if g.cells:
+            grids.append(g)
+    return grids

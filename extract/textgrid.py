@@ -1,0 +1,142 @@
+"""Plain-text table layouts to cell grids.
+
+Seen in seeds and on portals:
+- one cell per line, rows separated by nothing (004) or by blank lines, blank cells written
+  as a line of whitespace/&nbsp;;
+- tab-indented cells (000), pipe-terminated cells (002), and whole rows on one line split by
+  tabs, pipes or runs of spaces;
+- rows that lack the unit cell (004);
+- the flattened layout where cells run together (`规章 000行政规范性文件693665`), decoded in
+  flattened.py with the template's shape and sum rules.
+
+In one-cell-per-line text the row boundaries are lost, so a row is rebuilt as: a label line
+followed by the unit/value/blank cells under it. Column positions are not known for such
+rows; statistics.py then falls back to the template's canonical column order.
+"""
+from __future__ import annotations
+
+import re
+
+from .model import Grid
+from .templates import clean_cell, is_unit_cell, is_value_cell
+
+MAX_CELL_CHARS = 90          # longer lines are prose, not cells
+MIN_VALUES_IN_TABLE = 3
+
+
+def _split_row(line: str) -> list[str] | None:
+    """Cells of a line holding a whole row, or None when the line is one cell."""
+    body = line.strip("\r\n")
+    stripped = body.strip(" \t|\u3000")
+    if "|" in stripped:
+        return [clean_cell(c) for c in stripped.split("|")]
+    if "\t" in stripped:
+        return [clean_cell(c) for c in stripped.split("\t")]
+    if re.search(r"\S(?: {2,}|\u3000+)\S", stripped):
+        return [clean_cell(c) for c in re.split(r" {2,}|\u3000+", stripped)]
+    # "（一）收到申请数 件 78": trailing unit/value tokens after a label
+    tokens = clean_cell(stripped).split(" ")
+    tail: list[str] = []
+    while len(tokens) > 1 and (is_value_cell(tokens[-1]) or is_unit_cell(tokens[-1])):
+        tail.insert(0, tokens.pop())
+    if tail and any(is_value_cell(t) for t in tail):
+        if all(is_value_cell(t) or is_unit_cell(t) for t in tokens):
+            return tokens + tail
+        return [" ".join(tokens)] + tail
+    return None
+
+
+def _kind(cell: str) -> str:
+    if not cell:
+        return "blank"
+    if is_value_cell(cell):
+        return "value"
+    if is_unit_cell(cell):
+        return "unit"
+    return "label"
+
+
+def _unbalanced(label: str) -> bool:
+    return label.count("(") > label.count(")")
+
+
+def _rows_of_region(lines: list[str]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    current: list[str] | None = None
+    for line in lines:
+        if line.strip("\r\n") == "":
+            continue                      # row/cell separator
+        multi = _split_row(line)
+        if multi is not None and len([c for c in multi if c]) > 1:
+            rows.append(multi)
+            current = None
+            continue
+        cell = clean_cell(line.strip(" \t|\r\n"))
+        kind = _kind(cell)
+        if kind == "label":
+            if current is not None and len(current) == 1 and _unbalanced(current[0]):
+                current[0] = current[0] + cell          # label wrapped over two lines
+                continue
+            current = [cell]
+            rows.append(current)
+        elif current is not None:
+            current.append(cell)
+        elif kind != "blank":
+            current = ["", cell]
+            rows.append(current)
+    return rows
+
+
+def _is_cellish(line: str) -> bool:
+    s = line.strip()
+    if len(s) > MAX_CELL_CHARS and "|" not in s and "\t" not in s:
+        return False
+    return not (len(s) > 30 and s.endswith("。"))
+
+
+def _regions(lines: list[str]) -> list[list[str]]:
+    regions, cur = [], []
+    for line in lines:
+        if _is_cellish(line):
+            cur.append(line)
+        else:
+            if cur:
+                regions.append(cur)
+            cur = []
+    if cur:
+        regions.append(cur)
+    return regions
+
+
+def _layout(lines: list[str]) -> str:
+    nonblank = [l for l in lines if l.strip()]
+    if not nonblank:
+        return "text-lines"
+    if sum("|" in l for l in nonblank) > len(nonblank) / 2:
+        return "text-pipes"
+    if sum("\t" in l for l in nonblank) > len(nonblank) / 2:
+        return "text-tabs"
+    return "text-lines"
+
+
+def grids_from_text(text: str) -> list[Grid]:
+    if not text:
+        return []
+    from .flattened import grids_from_flattened   # late import: flattened uses statistics shapes
+
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    grids: list[Grid] = []
+    for region in _regions(lines):
+        rows = _rows_of_region(region)
+        n_values = sum(1 for r in rows for c in r[1:] if is_value_cell(c))
+        if n_values < MIN_VALUES_IN_TABLE:
+            continue
+        width = max(len(r) for r in rows)
+        cells = [r + [""] * (width - len(r)) for r in rows]
+        grid = Grid(cells=cells, origin=_layout(region), index=len(grids))
+        grid.aligned = False  # type: ignore[attr-defined]  # columns of cells are not positions
+        grids.append(grid)
+    for g in grids_from_flattened(text):
+        g.index = len(grids)
+        grids.append(g)
+    return grids
