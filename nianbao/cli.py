@@ -1,5 +1,355 @@
+"""The `nianbao` command line."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
 import click
 
-@click.group()
+from nianbao import __version__
+
+DEFAULT_DB = "data/nianbao.db"
+DEFAULT_ARCHIVE = "data/warc"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def metadata_path() -> Path:
+    """metadata.json lives at the top of the checkout (Datasette's convention)."""
+    for candidate in (REPO_ROOT / "metadata.json", Path(__file__).with_name("metadata.json")):
+        if candidate.exists():
+            return candidate
+    raise click.ClickException("metadata.json not found")
+
+
+def _parse_settings(pairs: tuple[str, ...]) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        name, value = pair.split("=", 1)
+        out[name.strip()] = value
+    return out
+
+
+def _print_summary(summary: dict) -> None:
+    click.echo("")
+    click.echo(f"Crawl run {summary['run_id']} finished ({summary.get('finish_reason')}):")
+    click.echo(f"  pages archived    {summary['pages']} ({summary['bytes']:,} bytes)"
+               f"; not modified {summary['not_modified']}; taken from the archive {summary['from_archive']}")
+    if summary.get("resumed_run"):
+        click.echo(f"  resumed run       {summary['resumed_run']} (interrupted)")
+    if summary.get("recovered_records"):
+        click.echo(f"  recovered         {summary['recovered_records']} WARC records a killed run had not indexed")
+    if "reports_new" in summary:
+        click.echo(f"  reports           {summary['reports_new']} new, {summary['reports_updated']} updated"
+                   f" ({summary['documents']} documents extracted, {summary['extraction_errors']} unreadable)")
+    click.echo(f"  errors            {summary['errors']} (plus {summary['not_found']} not found)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nianbao")
 def cli():
-    """Nianbao"""
+    """Nianbao 年报: crawl, archive, extract and publish government
+    information-disclosure annual reports (政府信息公开工作年度报告).
+
+    \b
+    Quick start:
+        nianbao demo                      # demo portal -> crawl -> Datasette
+        nianbao crawl --start-url URL     # crawl any report column
+        nianbao serve                     # browse and search in Datasette
+    """
+
+
+@cli.command()
+@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
+              help="List page of a report column (repeatable). Without it, crawl the sources registry.")
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Crawl only these registry sources (repeatable).")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--archive", "archive_dir", default=DEFAULT_ARCHIVE, show_default=True,
+              type=click.Path(file_okay=False), help="Directory of WARC files.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, as with `scrapy crawl -s`.")
+@click.option("--no-resume", is_flag=True, help="Do not reuse pages an interrupted run already archived.")
+@click.option("--no-extract", is_flag=True, help="Only crawl and archive; run `nianbao extract` later.")
+def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_extract):
+    """Crawl report columns, archive every response, extract the reports.
+
+    Polite by default: robots.txt obeyed, one request per second per host,
+    AutoThrottle, bounded retries with back-off. Only one crawl per database
+    runs at a time; a crawl that was killed is resumed by the next one.
+
+    \b
+    Examples:
+        nianbao crawl --start-url http://www.hengyang.gov.cn/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html
+        nianbao crawl --source hengyang-city -s DOWNLOAD_DELAY=2
+        nianbao crawl --db data/nianbao.db --archive data/warc     # the whole registry
+    """
+    from nianbao.crawler.lock import AlreadyRunning
+    from nianbao.crawler.run import run_crawl
+    from nianbao.spiders.registry import load_sources
+
+    sources = None
+    if not start_urls:
+        entries = load_sources()
+        if source_ids:
+            unknown = set(source_ids) - {e["id"] for e in entries}
+            if unknown:
+                raise click.BadParameter(f"unknown source(s): {', '.join(sorted(unknown))}", param_hint="--source")
+            entries = [e for e in entries if e["id"] in source_ids]
+        sources = [(e["id"], c["url"]) for e in entries for c in e["columns"]]
+        click.echo(f"Crawling {len(sources)} report columns of {len(entries)} sources from the registry")
+    try:
+        summary = run_crawl(db_path, archive_dir, list(start_urls) or None, sources, _parse_settings(settings),
+                            resume=not no_resume, extract=not no_extract)
+    except AlreadyRunning as e:
+        click.echo(f"nianbao crawl: {e}; not starting a second one", err=True)
+        sys.exit(75)  # EX_TEMPFAIL: cron/systemd may simply try again later
+    _print_summary(summary)
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--archive", "archive_dir", default=DEFAULT_ARCHIVE, show_default=True, type=click.Path(file_okay=False))
+@click.option("--new-only", is_flag=True, help="Only captures not extracted yet (what a crawl does at its end).")
+def extract(db_path, archive_dir, new_only):
+    """Rebuild every derived table from the archive alone (no network).
+
+    Drops and rebuilds documents, reports, report_versions, metrics,
+    harmonized, checks and the search index; running it twice gives the same
+    tables.
+
+    \b
+    Example:
+        nianbao extract --db data/nianbao.db --archive data/warc
+    """
+    from nianbao.archive.store import Archive
+    from nianbao.db import connect
+    from nianbao.extract.pipeline import extract_archive
+
+    db = connect(db_path)
+    Archive(db, archive_dir).recover()
+    result = extract_archive(db, archive_dir, only_new=new_only)
+    n_reports = db["reports"].count
+    click.echo(f"Extracted {result['documents']} documents: {n_reports} reports in {db_path}"
+               f" ({result['errors']} unreadable)")
+
+
+@cli.command("extract-file")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--url", help="Where the document came from (relative links, guessing the body).")
+@click.option("--content-type", help="Override type detection, e.g. 'text/html; charset=gbk'.")
+def extract_file(path, url, content_type):
+    """Extract one document and print ONE JSON object (see spec/extract-json.md).
+
+    Reads HTML (any declared charset), plain text, PDF, DOC, DOCX, WPS, XLS or
+    XLSX. A file it cannot read gives a one-line error and exit status 1.
+
+    \b
+    Example:
+        nianbao extract-file report.html --url http://www.hengyang.gov.cn/20150323/i1.html
+    """
+    from nianbao.extract.document import UnreadableDocument, extract_file_json
+
+    try:
+        data = Path(path).read_bytes()
+        result = extract_file_json(data, url=url, content_type=content_type, filename=Path(path).name)
+    except (OSError, UnreadableDocument) as e:
+        click.echo(f"nianbao extract-file: cannot read {path}: {e}", err=True)
+        sys.exit(1)
+    except Exception as e:  # the contract: never a traceback
+        click.echo(f"nianbao extract-file: cannot read {path}: {e.__class__.__name__}: {e}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tuple[list[str], dict]:
+    """Arguments for `datasette serve` with our metadata renamed to the database's name."""
+    import os
+    import tempfile
+
+    metadata = json.loads(metadata_path().read_text(encoding="utf-8"))
+    name = Path(db_path).stem
+    if name != "nianbao":
+        metadata["databases"][name] = metadata["databases"].pop("nianbao")
+    metadata.setdefault("plugins", {})["nianbao"] = {"archive": str(Path(archive_dir).resolve())}
+    fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(metadata, fh, ensure_ascii=False)
+    args = [db_path, "--metadata", meta_file, "--host", host, "--port", str(port),
+            "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "500",
+            "--setting", "allow_download", "on"]
+    return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--archive", "archive_dir", default=DEFAULT_ARCHIVE, show_default=True, type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("-p", "--port", default=8001, show_default=True, type=int)
+def serve(db_path, archive_dir, host, port):
+    """Publish the database with Datasette (search, facets, CSV/JSON, download).
+
+    The database is named after its file: data/nianbao.db is served at /nianbao.
+
+    \b
+    Example:
+        nianbao serve --db data/nianbao.db --port 8001
+    """
+    import os
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist: run `nianbao crawl` or `nianbao demo` first")
+    from nianbao.db import connect
+
+    connect(db_path)  # bring an older file's schema up to date before serving it
+    args, env = datasette_args(db_path, archive_dir, host, port)
+    os.environ.update(env)
+    click.echo(f"Serving {db_path} at http://{host}:{port}/{Path(db_path).stem}")
+    os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False, exists=True))
+def snapshot(out, db_path):
+    """Write a consistent, compact copy of the database for download.
+
+    Safe while a crawl is writing (SQLite's VACUUM INTO reads one snapshot).
+
+    \b
+    Example:
+        nianbao snapshot nianbao-2026-11-21.db
+    """
+    import sqlite3
+
+    out_path = Path(out)
+    if out_path.exists():
+        raise click.ClickException(f"{out} exists; choose a new file name")
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("VACUUM INTO ?", [str(out_path)])
+    finally:
+        conn.close()
+    check = sqlite3.connect(out_path)
+    n = check.execute("select count(*) from reports").fetchone()[0] if check.execute(
+        "select 1 from sqlite_master where name='reports'").fetchone() else 0
+    check.close()
+    click.echo(f"Wrote {out} ({out_path.stat().st_size:,} bytes, {n} reports)")
+
+
+@cli.command("demo-portal")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("-p", "--port", default=8765, show_default=True, type=int)
+@click.option("--site", default="demo", show_default=True, help="'demo' or a site folder with its quirks.json.")
+def demo_portal(host, port, site):
+    """Serve the bundled demo government portal (for trying Nianbao offline).
+
+    \b
+    Example:
+        nianbao demo-portal --port 8765
+    """
+    from nianbao.demo_portal.server import main
+
+    sys.exit(main(["--host", host, "--port", str(port), "--site", site]))
+
+
+@cli.command()
+@click.option("--dir", "workdir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo database and archive go (replaced on each run).")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Datasette port.")
+@click.option("--no-serve", is_flag=True, help="Stop after the crawl (don't start Datasette).")
+def demo(workdir, port, no_serve):
+    """The whole pipeline on the bundled demo portal: serve it on 127.0.0.1,
+    crawl it, extract the reports, then start Datasette and print the URL.
+
+    \b
+    Example:
+        nianbao demo --port 8001
+    """
+    import os
+    import subprocess
+
+    from nianbao.demo_portal.server import DEMO_SITE, start_portal
+
+    work = Path(workdir)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    db_path, archive_dir = work / "nianbao.db", work / "warc"
+    portal = start_portal(DEMO_SITE)
+    click.echo(f"Demo portal serving at {portal.url}")
+    start = portal.url.rstrip("/") + DEMO_START_PATH
+    # Crawl in a child process: Scrapy's reactor and this process's portal thread stay apart.
+    cmd = [sys.executable, "-m", "nianbao.cli", "crawl", "--start-url", start, "--db", str(db_path),
+           "--archive", str(archive_dir), "-s", "DOWNLOAD_DELAY=0.1", "-s", "AUTOTHROTTLE_START_DELAY=0.1",
+           "-s", "LOG_LEVEL=WARNING"]
+    for extra in DEMO_EXTRA_COLUMNS:
+        cmd += ["--start-url", portal.url.rstrip("/") + extra]
+    try:
+        subprocess.run(cmd, check=True)
+    finally:
+        portal.stop()
+    if no_serve:
+        return
+    args, env = datasette_args(str(db_path), str(archive_dir), "127.0.0.1", port)
+    os.environ.update(env)
+    click.echo(f"\nOpen http://127.0.0.1:{port}/nianbao/reports  (Ctrl-C to stop)")
+    os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
+
+
+# The demo portal's two report columns (Hengyang-style and TRS-style).
+DEMO_START_PATH = "/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html"
+DEMO_EXTRA_COLUMNS = ["/xxgk/szfxxgkml/zfxxgkndbg/szfgzbmndbg/index.html"]
+
+
+@cli.command()
+@click.argument("action", required=False, type=click.Choice(["list", "check"]), default="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def sources(action, as_json):
+    """List the sources registry (government bodies and their report columns).
+
+    \b
+    Examples:
+        nianbao sources
+        nianbao sources --json
+    """
+    from nianbao.spiders.registry import load_sources
+
+    entries = load_sources()
+    if action == "check":
+        raise click.ClickException("`nianbao sources check` needs the network and comes with issue 5")
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    for e in entries:
+        for c in e["columns"]:
+            mark = "" if c.get("verified") else "  (unverified)"
+            click.echo(f"{e['id']:<28} {e['name']:<20} {e.get('level', ''):<10} {c['url']}{mark}")
+
+
+@cli.command()
+@click.option("--cases", "cases_dir", default=str(REPO_ROOT / "tests" / "eval" / "cases"), show_default=True,
+              type=click.Path(file_okay=False, exists=True))
+@click.option("--split", type=click.Choice(["dev", "heldout"]), help="Only one split of the evaluation set.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate(cases_dir, split, as_json):
+    """Measure extraction accuracy on the hand-checked evaluation set.
+
+    Prints cell precision/recall per template and layout, harmonized
+    precision/recall, year/body/template accuracy and check agreement.
+
+    \b
+    Example:
+        nianbao evaluate --split heldout
+    """
+    from nianbao.extract.evaluate import evaluate as run_eval, format_report
+
+    result = run_eval(Path(cases_dir), split=split)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_report(result))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,229 @@
+"""Downloader middlewares: archive everything, fetch conditionally, back off politely."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urlparse
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.responsetypes import responsetypes
+
+from nianbao.archive.store import Archive
+from nianbao.db import connect
+
+logger = logging.getLogger(__name__)
+
+KIND = "nianbao_kind"
+
+
+def content_disposition_filename(value: str | None) -> str | None:
+    """File name from a Content-Disposition header (RFC 6266 filename* first)."""
+    if not value:
+        return None
+    m = re.search(r"filename\*\s*=\s*([^']*)'[^']*'([^;]+)", value, re.I)
+    if m:
+        try:
+            return unquote(m.group(2).strip().strip('"'), encoding=m.group(1) or "utf-8")
+        except LookupError:
+            return unquote(m.group(2).strip().strip('"'))
+    m = re.search(r'filename\s*=\s*"?([^";]+)"?', value, re.I)
+    if not m:
+        return None
+    name = m.group(1).strip()
+    if "%" in name:
+        name = unquote(name)
+    # Chinese servers often send raw GBK bytes, which arrive here as latin-1.
+    try:
+        raw = name.encode("latin-1")
+        for enc in ("utf-8", "gb18030"):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError:
+                continue
+    except UnicodeEncodeError:
+        pass
+    return name
+
+
+def _headers_list(headers) -> list[tuple[str, str]]:
+    out = []
+    for key, values in headers.items():
+        k = key.decode("latin-1")
+        for v in values:
+            out.append((k, v.decode("latin-1")))
+    return out
+
+
+class ArchiveMiddleware:
+    """Write every response, whatever its status, to WARC + the captures index."""
+
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.db = connect(s.get("NIANBAO_DB"))
+        self.archive = Archive(self.db, s.get("NIANBAO_ARCHIVE"), run_id=s.getint("NIANBAO_RUN_ID") or None)
+        self.stats = crawler.stats
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        if "archived" in response.flags:
+            return response
+        kind = request.meta.get(KIND) or ("robots" if request.url.endswith("/robots.txt") else "other")
+        headers = _headers_list(response.headers)
+        filename = content_disposition_filename(
+            response.headers.get("Content-Disposition", b"").decode("latin-1") or None)
+        reason = ""
+        try:
+            from http import HTTPStatus
+
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            pass
+        capture_id = self.archive.store(
+            response.url, response.status, reason, headers, response.body, kind=kind,
+            referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
+            link_text=request.meta.get("link_text"), filename=filename,
+        )
+        request.meta["capture_id"] = capture_id
+        self.stats.inc_value("nianbao/archived")
+        self.stats.inc_value("nianbao/archived_bytes", len(response.body))
+        self.stats.inc_value(f"nianbao/status/{response.status}")
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        self.stats.inc_value("nianbao/download_errors")
+        logger.warning("download failed: %s (%s)", request.url, exception.__class__.__name__)
+
+    def spider_closed(self, spider):
+        self.archive.close()
+
+
+class IncrementalMiddleware:
+    """Don't download again what the archive already holds unchanged.
+
+    Detail pages and attachments already archived are asked for with
+    If-None-Match / If-Modified-Since; a 304 is archived (it was received) and
+    the spider gets the archived body. Pages captured by an interrupted run that
+    this run resumes are not requested at all.
+    """
+
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.db = connect(s.get("NIANBAO_DB"))
+        self.archive = Archive(self.db, s.get("NIANBAO_ARCHIVE"))
+        self.resume_run = s.getint("NIANBAO_RESUME_RUN") or None
+        self.enabled = s.getbool("NIANBAO_INCREMENTAL", True)
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _archived_response(self, request, capture_id: int, flag: str):
+        stored = self.archive.read(capture_id)
+        headers = {k: v for k, v in stored.headers.items() if k not in ("content-encoding", "content-length")}
+        cls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
+        request.meta["capture_id"] = capture_id
+        return cls(url=stored.url, status=200, headers=headers, body=stored.body,
+                   flags=["archived", flag], request=request)
+
+    def process_request(self, request, spider=None):
+        if not self.enabled or request.meta.get(KIND) not in ("detail", "attachment"):
+            return None
+        row = self.db.execute(
+            "SELECT id, etag, last_modified, crawl_run_id FROM captures WHERE url = ? AND status = 200 "
+            "ORDER BY id DESC LIMIT 1", [request.url]
+        ).fetchone()
+        if row is None:
+            return None
+        capture_id, etag, last_modified, run_id = row
+        if self.resume_run and run_id == self.resume_run:
+            self.stats.inc_value("nianbao/resumed_from_archive")
+            return self._archived_response(request, capture_id, "resumed")
+        request.meta["nianbao_prev_capture"] = capture_id
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if last_modified:
+            request.headers.setdefault("If-Modified-Since", last_modified)
+        return None
+
+    def process_response(self, request, response, spider=None):
+        prev = request.meta.get("nianbao_prev_capture")
+        if response.status == 304 and prev:
+            self.stats.inc_value("nianbao/not_modified")
+            return self._archived_response(request, prev, "not-modified")
+        return response
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry, plus back-off: a 429/503/412/5xx slows the whole host down.
+
+    AutoThrottle never lowers a delay on a non-200 answer but does not raise it
+    for one either; this honours Retry-After, else doubles per attempt. A host
+    that keeps failing past its error budget is left alone for the rest of the run.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("NIANBAO_BACKOFF_BASE", 2.0)
+        self.cap = settings.getfloat("NIANBAO_BACKOFF_MAX", 120.0)
+        self.budget = settings.getint("NIANBAO_HOST_ERROR_BUDGET", 30)
+        self.errors: dict[str, int] = {}
+        self.crawler = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls(crawler.settings)
+        mw.crawler = crawler
+        return mw
+
+    def _slot(self, request):
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        return downloader.slots.get(key)
+
+    def _retry_after(self, response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        value = value.decode("latin-1").strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+    def process_request(self, request, spider=None):
+        host = urlparse(request.url).hostname or ""
+        if self.budget and self.errors.get(host, 0) >= self.budget:
+            self.crawler.stats.inc_value("nianbao/skipped_host_over_error_budget")
+            raise IgnoreRequest(f"{host} exceeded its error budget of {self.budget}")
+        return None
+
+    def process_response(self, request, response, spider=None):
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
+            host = urlparse(request.url).hostname or ""
+            self.errors[host] = self.errors.get(host, 0) + 1
+            attempt = request.meta.get("retry_times", 0)
+            delay = self._retry_after(response)
+            if delay is None:
+                delay = self.base * (2 ** attempt)
+            delay = min(delay, self.cap)
+            slot = self._slot(request)
+            if slot is not None and slot.delay < delay:
+                slot.delay = delay
+            self.crawler.stats.inc_value("nianbao/backoff")
+        return super().process_response(request, response)
+
+    def process_exception(self, request, exception, spider=None):
+        host = urlparse(request.url).hostname or ""
+        self.errors[host] = self.errors.get(host, 0) + 1
+        return super().process_exception(request, exception)

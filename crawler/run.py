@@ -1,0 +1,109 @@
+"""Run one crawl: recover the archive, crawl, extract what is new, record the run."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from nianbao.archive.store import Archive
+from nianbao.crawler import settings as default_settings
+from nianbao.crawler.lock import CrawlLock
+from nianbao.db import connect
+from nianbao.spiders.generic import ReportColumnSpider
+
+logger = logging.getLogger(__name__)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_dead_runs(db) -> int | None:
+    """Mark runs whose process is gone as interrupted; return the newest such run's id."""
+    resume = None
+    for row in db.query("SELECT id, pid FROM crawl_runs WHERE status = 'running' ORDER BY id"):
+        if not _pid_alive(row["pid"]) or row["pid"] == os.getpid():
+            db["crawl_runs"].update(row["id"], {"status": "interrupted", "finished_at": now()})
+            resume = row["id"]
+    return resume
+
+
+def build_settings(db_path, archive_dir, run_id, resume_run, overrides: dict | None) -> Settings:
+    s = Settings()
+    s.setmodule(default_settings, priority="project")
+    s.set("NIANBAO_DB", str(db_path), priority="project")
+    s.set("NIANBAO_ARCHIVE", str(archive_dir), priority="project")
+    s.set("NIANBAO_RUN_ID", run_id, priority="project")
+    s.set("NIANBAO_RESUME_RUN", resume_run or 0, priority="project")
+    for key, value in (overrides or {}).items():
+        s.set(key, value, priority="cmdline")
+    return s
+
+
+def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str] | None = None,
+              sources: list[tuple[str, str]] | None = None, overrides: dict | None = None,
+              resume: bool = True, extract: bool = True) -> dict:
+    """Crawl, then extract; returns the run's summary (also stored in `crawl_runs`)."""
+    with CrawlLock(db_path):
+        db = connect(db_path)
+        recovered = Archive(db, archive_dir).recover()
+        interrupted = close_dead_runs(db)
+        resume_run = interrupted if resume else None
+        db["crawl_runs"].insert({
+            "started_at": now(), "status": "running", "pid": os.getpid(), "host": os.uname().nodename,
+            "start_urls": json.dumps(start_urls or [u for _, u in sources or []], ensure_ascii=False),
+            "sources": json.dumps(sorted({s for s, _ in sources or []}), ensure_ascii=False),
+            "settings": json.dumps(overrides or {}, ensure_ascii=False),
+        })
+        run_id = db["crawl_runs"].last_pk
+        settings = build_settings(db_path, archive_dir, run_id, resume_run, overrides)
+        process = CrawlerProcess(settings, install_root_handler=True)
+        crawler = process.create_crawler(ReportColumnSpider)
+        process.crawl(crawler, start_urls=start_urls, sources=sources)
+        process.start()
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        summary = {
+            "run_id": run_id,
+            "resumed_run": resume_run,
+            "recovered_records": recovered["indexed"],
+            "pages": int(stats.get("nianbao/archived", 0)),
+            "bytes": int(stats.get("nianbao/archived_bytes", 0)),
+            "not_modified": int(stats.get("nianbao/not_modified", 0)),
+            "from_archive": int(stats.get("nianbao/resumed_from_archive", 0)),
+            "errors": int(stats.get("nianbao/download_errors", 0))
+            + sum(int(v) for k, v in stats.items() if k.startswith("nianbao/status/") and k[-3:].isdigit()
+                  and int(k[-3:]) >= 400 and not k.endswith("/404")),
+            "not_found": int(stats.get("nianbao/status/404", 0)),
+            "finish_reason": stats.get("finish_reason"),
+        }
+        if extract:
+            from nianbao.extract.pipeline import extract_archive
+
+            result = extract_archive(db, archive_dir, only_new=True)
+            summary.update(reports_new=result["reports_new"], reports_updated=result["reports_updated"],
+                           documents=result["documents"], extraction_errors=result["errors"])
+        db["crawl_runs"].update(run_id, {
+            "finished_at": now(), "status": "finished",
+            "pages": summary["pages"], "bytes": summary["bytes"], "errors": summary["errors"],
+            "reports_new": summary.get("reports_new"), "reports_updated": summary.get("reports_updated"),
+            "error_detail": json.dumps({k: v for k, v in stats.items() if "status/" in k or "error" in k},
+                                       ensure_ascii=False, default=str),
+        })
+        return summary

@@ -1,0 +1,57 @@
+"""Polite Scrapy defaults for crawling government portals.
+
+Anything here can be overridden with `nianbao crawl -s NAME=VALUE`, exactly as
+with `scrapy crawl -s`.
+"""
+from nianbao import __version__
+
+PROJECT_URL = "https://github.com/nianbao/nianbao"
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["nianbao.spiders"]
+NEWSPIDER_MODULE = "nianbao.spiders"
+
+# Say who we are and where to complain: portal operators do read their logs.
+USER_AGENT = f"Nianbao/{__version__} (+{PROJECT_URL}; archive of government information-disclosure annual reports)"
+ROBOTSTXT_OBEY = True
+
+# At most one request per second per host: one connection per host, a fixed
+# 1 s floor (no random jitter below it), AutoThrottle only ever slows down.
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = False
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Bounded retries; 412 is what anti-bot gateways answer before their cookie is set.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 412]
+NIANBAO_BACKOFF_BASE = 2.0       # seconds; doubled per retry of the same request
+NIANBAO_BACKOFF_MAX = 120.0
+
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024   # larger attachments are refused, not buffered
+DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
+
+# How far a generic column crawl may page (a runaway `下一页` loop stops here).
+NIANBAO_MAX_LIST_PAGES = 200
+
+DOWNLOADER_MIDDLEWARES = {
+    # Replaced by the back-off variant below.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Closest to the network, so it sees every response exactly as received
+    # (before decompression, redirects and retries change anything).
+    "nianbao.crawler.middlewares.ArchiveMiddleware": 990,
+    # Conditional requests for pages already archived (ETag / Last-Modified).
+    "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
+}
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

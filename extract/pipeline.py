@@ -1,0 +1,135 @@
+"""Archive -> derived tables. Needs no network: everything comes from the WARC files.
+
+`extract_archive(db, dir)` rebuilds documents, reports, report_versions,
+metrics, harmonized, checks and the search index from scratch (idempotent);
+with `only_new=True` it processes just the captures no document row points at
+yet, which is what a crawl does at its end.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from nianbao.archive.store import Archive
+from nianbao.db import drop_derived, ensure_derived_schema, transaction
+from nianbao.extract.document import Analysis, UnreadableDocument, analyse
+from nianbao.publish.search import index_report
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pending_captures(db, only_new: bool) -> list[dict]:
+    sql = (
+        "SELECT c.id, c.url, c.kind, c.content_type, c.sha256, c.fetched_at, c.referer, c.link_text, c.filename "
+        "FROM captures c WHERE c.status = 200 AND c.kind IN ('detail', 'attachment') "
+    )
+    if only_new:
+        sql += "AND c.id NOT IN (SELECT capture_id FROM documents WHERE capture_id IS NOT NULL) "
+    # detail pages first, so that attachments find the report of the page linking them
+    sql += "ORDER BY CASE c.kind WHEN 'detail' THEN 0 ELSE 1 END, c.id"
+    return list(db.query(sql))
+
+
+def _store_statistics(db, report_id: int, a: Analysis) -> tuple[int, int]:
+    for table in ("metrics", "harmonized", "checks"):
+        db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
+    db["metrics"].insert_all(({
+        "report_id": report_id, "code": m.code, "value": m.value, "unit": m.unit, "raw": m.raw,
+        "method": m.method, "source": json.dumps(m.source, ensure_ascii=False), "approximate": int(m.approximate),
+    } for m in a.stats.metrics))
+    db["harmonized"].insert_all(({
+        "report_id": report_id, "name": h.name, "value": h.value, "unit": h.unit, "method": h.method,
+        "raw": h.raw, "source": json.dumps(h.source, ensure_ascii=False), "approximate": int(h.approximate),
+    } for h in a.stats.harmonized))
+    db["checks"].insert_all(({
+        "report_id": report_id, "rule": c.rule, "ok": int(c.ok), "detail": c.detail,
+    } for c in a.stats.checks))
+    return len(a.stats.metrics), sum(1 for c in a.stats.checks if not c.ok)
+
+
+def _upsert_report(db, cap: dict, a: Analysis, counts: dict) -> int:
+    f = a.facts
+    existing = db.execute("SELECT id, sha256, versions FROM reports WHERE url = ?", [cap["url"]]).fetchone()
+    row = {
+        "url": cap["url"], "title": f.title, "body": f.body, "year": f.year, "template": a.template,
+        "published": f.published, "text": a.doc["text"], "capture_id": cap["id"], "sha256": cap["sha256"],
+        "last_changed": cap["fetched_at"],
+    }
+    if existing is None:
+        row.update(first_seen=cap["fetched_at"], versions=1)
+        db["reports"].insert(row)
+        report_id = db["reports"].last_pk
+        counts["reports_new"] += 1
+        version = 1
+    else:
+        report_id, old_sha, versions = existing
+        if old_sha == cap["sha256"]:
+            return report_id  # same bytes again: nothing changed
+        version = (versions or 1) + 1
+        row["versions"] = version
+        db["reports"].update(report_id, row)
+        counts["reports_updated"] += 1
+    db["report_versions"].insert({
+        "report_id": report_id, "version": version, "capture_id": cap["id"], "sha256": cap["sha256"],
+        "fetched_at": cap["fetched_at"], "title": f.title, "text": a.doc["text"],
+    })
+    n_metrics, n_failed = _store_statistics(db, report_id, a)
+    db["reports"].update(report_id, {"metrics_count": n_metrics, "checks_failed": n_failed})
+    index_report(db, report_id, f.title, f.body, a.doc["text"])
+    return report_id
+
+
+def _attach(db, report_id: int, cap: dict, a: Analysis) -> None:
+    """An attachment of a report page: list it; let its statistics fill a page that had none."""
+    row = db.execute("SELECT attachments, template, metrics_count FROM reports WHERE id = ?", [report_id]).fetchone()
+    attachments = json.loads(row[0] or "[]")
+    entry = {"url": cap["url"], "filename": cap["filename"] or cap["link_text"], "capture_id": cap["id"],
+             "template": a.stats.template, "metrics": len(a.stats.metrics)}
+    attachments = [x for x in attachments if x["url"] != cap["url"]] + [entry]
+    update = {"attachments": json.dumps(attachments, ensure_ascii=False)}
+    if a.stats.template and not row[2]:
+        n_metrics, n_failed = _store_statistics(db, report_id, a)
+        update.update(template=a.stats.template, metrics_count=n_metrics, checks_failed=n_failed)
+    db["reports"].update(report_id, update)
+
+
+def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict | None = None) -> dict:
+    """Run extraction over the archive; returns counts for the run summary."""
+    if not only_new:
+        drop_derived(db)
+    ensure_derived_schema(db)
+    archive = Archive(db, archive_dir)
+    counts = {"documents": 0, "reports_new": 0, "reports_updated": 0, "errors": 0}
+    for cap in _pending_captures(db, only_new):
+        doc_row = {"url": cap["url"], "capture_id": cap["id"], "kind": cap["kind"],
+                   "content_type": cap["content_type"], "extracted_at": _now()}
+        try:
+            stored = archive.read(cap["id"])
+            a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
+                        cap["filename"], cap["link_text"])
+        except UnreadableDocument as e:
+            doc_row.update(is_report=0, error=str(e), reason="unreadable")
+            counts["errors"] += 1
+        except Exception as e:  # a broken page must never stop the rest
+            logger.exception("extraction failed for %s", cap["url"])
+            doc_row.update(is_report=0, error=f"{e.__class__.__name__}: {e}", reason="extraction error")
+            counts["errors"] += 1
+        else:
+            doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason)
+            parent = None
+            if cap["kind"] == "attachment" and cap["referer"]:
+                parent = db.execute("SELECT id FROM reports WHERE url = ?", [cap["referer"]]).fetchone()
+            with transaction(db):
+                if parent:
+                    _attach(db, parent[0], cap, a)
+                    doc_row["report_id"] = parent[0]
+                elif a.facts.is_report:
+                    doc_row["report_id"] = _upsert_report(db, cap, a, counts)
+        db["documents"].insert(doc_row, replace=True)
+        counts["documents"] += 1
+    return counts

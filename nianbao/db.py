@@ -1,0 +1,159 @@
+"""The SQLite schema, in one place.
+
+Two kinds of tables live in one file:
+- the *archive index* (`captures`, `crawl_runs`): written while crawling, never
+  rebuilt, because it points into the WARC files that hold the bytes;
+- the *derived* tables (`documents`, `reports`, `metrics`, ...): rebuilt from the
+  archive alone by `nianbao extract`, so they can always be thrown away.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+ARCHIVE_TABLES = ("crawl_runs", "captures")
+DERIVED_TABLES = ("checks", "harmonized", "metrics", "report_versions", "reports", "documents")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) a Nianbao database with the full schema."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we manage transactions explicitly; autocommit otherwise.
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    # WAL keeps readers (Datasette) working while a crawl writes, and with
+    # synchronous=NORMAL a committed row survives the process being killed.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    if "crawl_runs" not in db.table_names():
+        db["crawl_runs"].create(
+            {
+                "id": int, "started_at": str, "finished_at": str, "status": str,
+                "pid": int, "host": str, "start_urls": str, "sources": str,
+                "pages": int, "bytes": int, "reports_new": int, "reports_updated": int,
+                "errors": int, "error_detail": str, "settings": str,
+            },
+            pk="id",
+        )
+    if "captures" not in db.table_names():
+        db["captures"].create(
+            {
+                "id": int, "url": str, "fetched_at": str, "status": int,
+                "content_type": str, "content_length": int, "sha256": str,
+                "warc_file": str, "warc_offset": int, "warc_length": int,
+                "record_type": str,  # response (body stored here) or revisit (body stored at the capture with the same sha256)
+                "kind": str,  # robots, list, detail, attachment, other
+                "etag": str, "last_modified": str, "filename": str,
+                "referer": str, "link_text": str, "crawl_run_id": int,
+            },
+            pk="id",
+            foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+        )
+        db["captures"].create_index(["url"])
+        db["captures"].create_index(["sha256"])
+        db["captures"].create_index(["warc_file", "warc_offset"], unique=True)
+        db["captures"].create_index(["crawl_run_id"])
+    ensure_derived_schema(db)
+
+
+def ensure_derived_schema(db: sqlite_utils.Database) -> None:
+    names = set(db.table_names())
+    if "documents" not in names:
+        # Every fetched page or attachment that extraction looked at, report or not:
+        # lets a user see why something was *not* taken for a report.
+        db["documents"].create(
+            {
+                "id": int, "url": str, "capture_id": int, "kind": str, "content_type": str,
+                "title": str, "is_report": int, "reason": str, "error": str,
+                "report_id": int, "extracted_at": str,
+            },
+            pk="id",
+            foreign_keys=[("capture_id", "captures", "id")],
+        )
+        db["documents"].create_index(["url"])
+        db["documents"].create_index(["capture_id"], unique=True)
+    if "reports" not in names:
+        db["reports"].create(
+            {
+                "id": int, "url": str, "title": str, "body": str, "year": int,
+                "template": str, "published": str, "text": str, "capture_id": int,
+                "sha256": str, "first_seen": str, "last_changed": str, "versions": int,
+                "attachments": str, "metrics_count": int, "checks_failed": int,
+            },
+            pk="id",
+            foreign_keys=[("capture_id", "captures", "id")],
+        )
+        db["reports"].create_index(["url"], unique=True)
+        db["reports"].create_index(["year"])
+        db["reports"].create_index(["body"])
+        db["reports"].create_index(["template"])
+    if "report_versions" not in names:
+        db["report_versions"].create(
+            {"id": int, "report_id": int, "version": int, "capture_id": int,
+             "sha256": str, "fetched_at": str, "title": str, "text": str},
+            pk="id",
+            foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
+        )
+        db["report_versions"].create_index(["report_id", "version"], unique=True)
+    if "metrics" not in names:
+        db["metrics"].create(
+            {"id": int, "report_id": int, "code": str, "value": float, "unit": str,
+             "raw": str, "method": str, "source": str, "approximate": int},
+            pk="id",
+            foreign_keys=[("report_id", "reports", "id")],
+        )
+        db["metrics"].create_index(["report_id", "code"])
+        db["metrics"].create_index(["code"])
+    if "harmonized" not in names:
+        db["harmonized"].create(
+            {"id": int, "report_id": int, "name": str, "value": float, "unit": str,
+             "method": str, "raw": str, "source": str, "approximate": int},
+            pk="id",
+            foreign_keys=[("report_id", "reports", "id")],
+        )
+        db["harmonized"].create_index(["report_id", "name"])
+        db["harmonized"].create_index(["name"])
+    if "checks" not in names:
+        db["checks"].create(
+            {"id": int, "report_id": int, "rule": str, "ok": int, "detail": str},
+            pk="id",
+            foreign_keys=[("report_id", "reports", "id")],
+        )
+        db["checks"].create_index(["report_id"])
+        db["checks"].create_index(["ok"])
+    from nianbao.publish.search import ensure_fts  # late import: publish depends on db, not the reverse at import time
+
+    ensure_fts(db)
+
+
+def drop_derived(db: sqlite_utils.Database) -> None:
+    from nianbao.publish.search import drop_fts
+
+    drop_fts(db)
+    for name in DERIVED_TABLES:
+        if name in db.table_names():
+            db[name].drop()
+
+
+class transaction:
+    """BEGIN … COMMIT on our autocommit connection (ROLLBACK if the block raises)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
