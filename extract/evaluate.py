@@ -1,0 +1,262 @@
+"""Evaluation harness: run the document-level extractor over tests/eval/cases and score it.
+
+A case is a folder with `document.<ext>` (raw bytes as fetched) and `expected.json`.
+Predictions come from `nianbao.extract.document.extract_file_json` (the extract-file
+contract); while that module does not exist we decode the bytes ourselves and call
+`extract_statistics`, so the statistics stage can be measured on its own.
+
+    python -m nianbao.extract.evaluate tests/eval/cases [--split dev|heldout]
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+TOLERANCE = 1e-6
+
+
+# ------------------------------------------------------------------ predictions
+
+def _decode(data: bytes) -> str:
+    import re
+    head = data[:4096].decode("ascii", "ignore")
+    m = re.search(r"charset=[\"']?([\w-]+)", head, re.I)
+    encodings = ([m.group(1)] if m else []) + ["utf-8", "gb18030", "big5"]
+    for enc in encodings:
+        try:
+            return data.decode(enc)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def _html_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup(html, "html.parser")
+    for t in soup(["script", "style"]):
+        t.decompose()
+    return soup.get_text("\n")
+
+
+def fallback_extract(data: bytes, filename: str) -> dict:
+    """Statistics-only prediction used until extract/document.py exists."""
+    from .statistics import extract_statistics
+    text = _decode(data)
+    is_html = filename.lower().endswith((".html", ".htm")) or "<table" in text.lower()
+    html = text if is_html else None
+    plain = _html_text(text) if is_html else text
+    stats = extract_statistics(html, plain)
+    return {
+        "is_report": None, "title": None, "body": None, "year": None,
+        "template": stats.template or "narrative",
+        "metrics": {m.code: m.value for m in stats.metrics},
+        "harmonized": {h.name: h.value for h in stats.harmonized},
+        "checks": [c.to_dict() for c in stats.checks],
+    }
+
+
+def statistics_only(data: bytes, filename: str) -> dict:
+    """The statistics stage alone on the document's text/html/grids (no report classification)."""
+    try:
+        from .document import read_document  # type: ignore[import-not-found]
+    except ImportError:
+        return fallback_extract(data, filename)
+    from .statistics import extract_statistics
+    doc = read_document(data, None, filename)
+    stats = extract_statistics(doc.get("html"), doc.get("text") or "", doc.get("grids"))
+    return {"is_report": None, "template": stats.template or "narrative",
+            "metrics": {m.code: m.value for m in stats.metrics},
+            "harmonized": {h.name: h.value for h in stats.harmonized},
+            "checks": [c.to_dict() for c in stats.checks]}
+
+
+def predict(case_dir: Path, stage: str = "document") -> dict:
+    """stage "document": the extract-file contract; "statistics": this stage on its own."""
+    doc = next(p for p in sorted(case_dir.iterdir()) if p.name.startswith("document."))
+    data = doc.read_bytes()
+    if stage == "statistics":
+        return statistics_only(data, doc.name)
+    try:
+        from .document import extract_file_json  # type: ignore[import-not-found]
+    except ImportError:
+        return fallback_extract(data, doc.name)
+    return extract_file_json(data, url=None, content_type=None, filename=doc.name)
+
+
+# ------------------------------------------------------------------ scoring
+
+def _equal(a, b) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= TOLERANCE
+    except (TypeError, ValueError):
+        return a == b
+
+
+class _PR:
+    def __init__(self):
+        self.tp = self.fp = self.fn = 0
+
+    def add(self, predicted: dict, expected: dict):
+        for k, v in predicted.items():
+            if k in expected and _equal(v, expected[k]):
+                self.tp += 1
+            else:
+                self.fp += 1
+        self.fn += sum(1 for k, v in expected.items() if not (k in predicted and _equal(predicted[k], v)))
+
+    def as_dict(self) -> dict:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        return {"precision": p, "recall": r, "tp": self.tp, "fp": self.fp, "fn": self.fn}
+
+
+def _flagged(pred: dict) -> bool:
+    return any(not c.get("ok", True) for c in pred.get("checks") or [])
+
+
+def load_cases(cases_dir: str | Path, split: str | None = None) -> list[tuple[Path, dict]]:
+    out = []
+    for d in sorted(Path(cases_dir).iterdir()):
+        exp_path = d / "expected.json"
+        if not d.is_dir() or not exp_path.exists():
+            continue
+        expected = json.loads(exp_path.read_text(encoding="utf-8"))
+        if split and expected.get("split") != split:
+            continue
+        out.append((d, expected))
+    return out
+
+
+def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "document") -> dict:
+    cells_by_template: dict[str, _PR] = defaultdict(_PR)
+    cells_by_layout: dict[str, _PR] = defaultdict(_PR)
+    cells_all, harm_all = _PR(), _PR()
+    counts = defaultdict(lambda: [0, 0])      # field → [correct, scored]
+    non_report_fp = [0, 0]
+    check_agree = [0, 0]
+    cases = []
+    for case_dir, expected in load_cases(cases_dir, split):
+        try:
+            pred = predict(case_dir, stage)
+            error = None
+        except Exception as exc:  # a crash is a wrong answer, not a stop
+            pred, error = {"metrics": {}, "harmonized": {}, "checks": []}, f"{type(exc).__name__}: {exc}"
+        row = {"case": case_dir.name, "error": error}
+        if not expected.get("is_report", True):
+            non_report_fp[1] += 1
+            wrong = bool(pred.get("is_report")) or (pred.get("is_report") is None and bool(pred.get("metrics")))
+            non_report_fp[0] += int(wrong)
+            row["non_report_false_positive"] = wrong
+            if pred.get("is_report") is not None:
+                counts["is_report"][0] += int(not pred.get("is_report"))
+                counts["is_report"][1] += 1
+            cases.append(row)
+            continue
+        if pred.get("is_report") is not None:
+            counts["is_report"][0] += int(bool(pred["is_report"]))
+            counts["is_report"][1] += 1
+        for field in ("template", "year", "body"):
+            if field != "template" and pred.get("is_report") is None:
+                continue     # the statistics-only fallback says nothing about year/body
+            counts[field][0] += int(pred.get(field) == expected.get(field))
+            counts[field][1] += 1
+        pm, em = pred.get("metrics") or {}, expected.get("metrics") or {}
+        template = expected.get("template") or "none"
+        layout = expected.get("layout") or "unknown"
+        if em or pm:
+            for pr in (cells_all, cells_by_template[template], cells_by_layout[layout]):
+                pr.add(pm, em)
+        harm_all.add(pred.get("harmonized") or {}, expected.get("harmonized") or {})
+        exp_flag = bool(expected.get("failing_rules"))
+        got_flag = _flagged(pred)
+        if pm or em:
+            check_agree[1] += 1
+            check_agree[0] += int(exp_flag == got_flag)
+        wrong_cells = sorted(k for k, v in pm.items() if k not in em or not _equal(v, em[k]))
+        missed = sorted(k for k in em if not (k in pm and _equal(pm[k], em[k])))
+        row.update({"template": pred.get("template"), "expected_template": expected.get("template"),
+                    "wrong": [(k, pm[k], em.get(k)) for k in wrong_cells],
+                    "missed": [(k, em[k], pm.get(k)) for k in missed],
+                    "harmonized_wrong": [(k, v, (expected.get("harmonized") or {}).get(k))
+                                         for k, v in (pred.get("harmonized") or {}).items()
+                                         if not _equal(v, (expected.get("harmonized") or {}).get(k))],
+                    "harmonized_missed": [k for k in (expected.get("harmonized") or {})
+                                          if k not in (pred.get("harmonized") or {})],
+                    "flag_expected": exp_flag, "flag_got": got_flag})
+        cases.append(row)
+    return {
+        "cells": cells_all.as_dict(),
+        "cells_by_template": {k: v.as_dict() for k, v in sorted(cells_by_template.items())},
+        "cells_by_layout": {k: v.as_dict() for k, v in sorted(cells_by_layout.items())},
+        "harmonized": harm_all.as_dict(),
+        "accuracy": {k: (c / n if n else None) for k, (c, n) in counts.items()},
+        "non_report_false_positives": {"count": non_report_fp[0], "of": non_report_fp[1]},
+        "check_agreement": {"agree": check_agree[0], "of": check_agree[1],
+                            "rate": check_agree[0] / check_agree[1] if check_agree[1] else None},
+        "cases": cases,
+    }
+
+
+def _f(x) -> str:
+    return "  –  " if x is None else f"{x:.3f}"
+
+
+def format_report(result: dict, verbose: bool = False) -> str:
+    lines = []
+
+    def pr_line(name: str, d: dict):
+        lines.append(f"  {name:<22} P {_f(d['precision'])}  R {_f(d['recall'])}   "
+                     f"tp {d['tp']:>4} fp {d['fp']:>3} fn {d['fn']:>3}")
+
+    lines.append("cells")
+    pr_line("all", result["cells"])
+    for k, d in result["cells_by_template"].items():
+        pr_line(f"template {k}", d)
+    for k, d in result["cells_by_layout"].items():
+        pr_line(f"layout {k}", d)
+    lines.append("harmonized")
+    pr_line("all", result["harmonized"])
+    lines.append("document fields")
+    for k, v in sorted(result["accuracy"].items()):
+        lines.append(f"  {k:<22} {_f(v)}")
+    nr = result["non_report_false_positives"]
+    lines.append(f"non-report false positives: {nr['count']} of {nr['of']}")
+    ca = result["check_agreement"]
+    lines.append(f"check agreement: {ca['agree']} of {ca['of']} ({_f(ca['rate'])})")
+    for row in result["cases"]:
+        bad = row.get("error") or row.get("wrong") or row.get("missed") or row.get("harmonized_wrong") \
+            or row.get("non_report_false_positive") or row.get("flag_expected") != row.get("flag_got")
+        if not (verbose or bad):
+            continue
+        lines.append(f"- {row['case']}: template {row.get('template')} (expected {row.get('expected_template')})")
+        if row.get("error"):
+            lines.append(f"    ERROR {row['error']}")
+        for key in ("wrong", "missed", "harmonized_wrong", "harmonized_missed"):
+            if row.get(key):
+                lines.append(f"    {key}: {row[key][:12]}{' …' if len(row[key]) > 12 else ''}")
+        if row.get("flag_expected") != row.get("flag_got"):
+            lines.append(f"    failing-rule flag expected {row.get('flag_expected')} got {row.get('flag_got')}")
+        if row.get("non_report_false_positive"):
+            lines.append("    non-report taken as report / given metrics")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cases_dir", nargs="?", default="tests/eval/cases")
+    ap.add_argument("--split", choices=["dev", "heldout"])
+    ap.add_argument("--stage", choices=["document", "statistics"], default="document",
+                    help="score extract_file_json, or the statistics stage alone")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    result = evaluate(args.cases_dir, args.split, args.stage)
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result, args.verbose))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
