@@ -98,6 +98,10 @@ class ArchiveMiddleware:
         return response
 
     def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, IgnoreRequest):
+            # robots.txt, off-site or error budget said no: a decision, not a failure
+            self.stats.inc_value("nianbao/ignored_requests")
+            return None
         self.stats.inc_value("nianbao/download_errors")
         logger.warning("download failed: %s (%s)", request.url, exception.__class__.__name__)
 

@@ -66,15 +66,14 @@ def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str
         recovered = Archive(db, archive_dir).recover()
         interrupted = close_dead_runs(db)
         resume_run = interrupted if resume else None
-        db["crawl_runs"].insert({
+        run_id = db["crawl_runs"].insert({
             "started_at": now(), "status": "running", "pid": os.getpid(), "host": os.uname().nodename,
             "start_urls": json.dumps(start_urls or [u for _, u in sources or []], ensure_ascii=False),
             "sources": json.dumps(sorted({s for s, _ in sources or []}), ensure_ascii=False),
             "settings": json.dumps(overrides or {}, ensure_ascii=False),
-        })
-        run_id = db["crawl_runs"].last_pk
+        }).last_pk
         settings = build_settings(db_path, archive_dir, run_id, resume_run, overrides)
-        process = CrawlerProcess(settings, install_root_handler=True)
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(ReportColumnSpider)
         process.crawl(crawler, start_urls=start_urls, sources=sources)
         process.start()

@@ -62,8 +62,7 @@ def _upsert_report(db, cap: dict, a: Analysis, counts: dict) -> int:
     }
     if existing is None:
         row.update(first_seen=cap["fetched_at"], versions=1)
-        db["reports"].insert(row)
-        report_id = db["reports"].last_pk
+        report_id = db["reports"].insert(row).last_pk
         counts["reports_new"] += 1
         version = 1
     else:

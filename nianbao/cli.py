@@ -89,10 +89,11 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
     """
     from nianbao.crawler.lock import AlreadyRunning
     from nianbao.crawler.run import run_crawl
-    from nianbao.spiders.registry import load_sources
 
     sources = None
     if not start_urls:
+        from nianbao.spiders.registry import load_sources
+
         entries = load_sources()
         if source_ids:
             unknown = set(source_ids) - {e["id"] for e in entries}
