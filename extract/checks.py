@@ -23,11 +23,11 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _rule(values: dict, rule: str, left: list[str], right: list[str]) -> Check | None:
+def _rule(values: dict, blank: set[str], rule: str, left: list[str], right: list[str]) -> Check | None:
     if not any(c in values for c in left + right):
-        return None
-    if not any(c in values for c in left) or not any(c in values for c in right):
-        return None          # one side entirely absent: nothing to compare
+        return None          # all inputs absent: not tried
+    if any(c not in values and c not in blank for c in left + right):
+        return None          # a row the document does not show (e.g. a cut-off table): unknown
     lv = sum(values.get(c, 0) for c in left)
     rv = sum(values.get(c, 0) for c in right)
     ok = abs(lv - rv) <= TOLERANCE
@@ -40,7 +40,9 @@ def _rule(values: dict, rule: str, left: list[str], right: list[str]) -> Check |
     return Check(rule=rule, ok=ok, detail=detail)
 
 
-def run_checks(metrics: list[Metric], template: str | None) -> list[Check]:
+def run_checks(metrics: list[Metric], template: str | None, blank: set[str] | None = None) -> list[Check]:
+    """`blank`: codes whose cells were present but empty (nil, unlike rows the table lacks)."""
+    blank = blank or set()
     values = {m.code: m.value for m in metrics}
     rules: list[tuple[str, list[str], list[str]]] = []
     if template in ("gk2019", "gk2021"):
@@ -69,7 +71,7 @@ def run_checks(metrics: list[Metric], template: str | None) -> list[Check]:
         ]
     checks = []
     for rule, left, right in rules:
-        c = _rule(values, rule, left, right)
+        c = _rule(values, blank, rule, left, right)
         if c is not None:
             checks.append(c)
     return checks

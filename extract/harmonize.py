@@ -9,33 +9,42 @@ from __future__ import annotations
 import re
 
 from .model import Harmonized, Metric
-from .templates import load_harmonized
+from .templates import load_harmonized, load_metrics
 
 
-def _lookup(term: str, values: dict[str, float]) -> list[float]:
+def _codes(term: str, template: str) -> list[str]:
+    """Spec codes a formula term stands for."""
     term = term.strip()
     m = re.fullmatch(r"sum\((.+)\)", term)
+    codes = [s.code for s in load_metrics() if template in s.templates]
     if m:
         pattern = re.escape(m.group(1)).replace(r"\*", r"[^.]+")
-        return [v for k, v in values.items() if re.fullmatch(pattern, k)]
-    if term in values:
-        return [values[term]]
-    if term + ".total" in values:
-        return [values[term + ".total"]]
+        return [c for c in codes if re.fullmatch(pattern, c)]
+    if term in codes:
+        return [term]
+    if term + ".total" in codes:
+        return [term + ".total"]
     return []
 
 
-def evaluate_formula(formula: str, values: dict[str, float]) -> float | None:
-    found: list[float] = []
-    for term in formula.split("+"):
-        found.extend(_lookup(term, values))
+def evaluate_formula(formula: str, values: dict[str, float], blank: set[str] | None = None,
+                     template: str = "gk2019") -> float | None:
+    """Sum of the formula's codes; None when one is unknown (row missing) or none has a value.
+
+    A code whose cell was seen empty (`blank`) counts as nil.
+    """
+    blank = blank or set()
+    codes = [c for term in formula.split("+") for c in _codes(term, template)]
+    if not codes or any(c not in values and c not in blank for c in codes):
+        return None
+    found = [values[c] for c in codes if c in values]
     if not found:
         return None
     total = sum(found)
     return int(total) if float(total).is_integer() else round(total, 6)
 
 
-def harmonize(metrics: list[Metric], template: str) -> list[Harmonized]:
+def harmonize(metrics: list[Metric], template: str, blank: set[str] | None = None) -> list[Harmonized]:
     values = {m.code: m.value for m in metrics}
     approx = {m.code for m in metrics if m.approximate}
     column = "gk2008" if template == "gk2008" else "gk2019_gk2021"
@@ -44,7 +53,7 @@ def harmonize(metrics: list[Metric], template: str) -> list[Harmonized]:
         formula = row[column]
         if not formula:
             continue
-        value = evaluate_formula(formula, values)
+        value = evaluate_formula(formula, values, blank, template)
         if value is None:
             continue
         out.append(Harmonized(name=row["name"], value=value, unit=row["unit"] or None, method="table",

@@ -54,6 +54,7 @@ class _State:
     seq_keys: list[str] = field(default_factory=list)           # keys of one-cell header lines
     in_header: bool = False
     t4_done: bool = False
+    blank: set[str] = field(default_factory=set)                # codes whose cell was seen empty
 
 
 def _dedupe(cells: list[str]) -> list[str]:
@@ -164,11 +165,13 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
     return None
 
 
-def _metric(code: str, cell: str, grid: Grid, row_labels: list[str], column: str,
+def _metric(state: "_State", code: str, cell: str, grid: Grid, row_labels: list[str], column: str,
             yuan_column: bool = False) -> Metric | None:
     spec = metrics_by_code()[code]
     num = parse_number(cell, spec.unit)
     if num is None:
+        if not cell:
+            state.blank.add(code)         # the cell is there and empty: nil, not unknown
         return None
     value = num.value
     if spec.unit == "万元" and yuan_column and num.unit is None:
@@ -194,7 +197,7 @@ def _old_value(rest: list[tuple[int, str]]) -> tuple[str, str | None]:
 def _map_old(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     cell, unit = _old_value(rest)
     code = entry.columns["value"]
-    m = _metric(code, cell, grid, labels, "统计数", yuan_column=(unit == "元"))
+    m = _metric(state, code, cell, grid, labels, "统计数", yuan_column=(unit == "元"))
     return [m] if m else []
 
 
@@ -227,7 +230,7 @@ def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     for key, cell in pairs:
         code = entry.columns.get(key)
         if code:
-            m = _metric(code, cell, grid, labels, key)
+            m = _metric(state, code, cell, grid, labels, key)
             if m:
                 out.append(m)
     return out
@@ -258,7 +261,7 @@ def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     for key, cell, yuan in pairs:
         code = entry.columns.get(key)
         if code:
-            m = _metric(code, cell, grid, labels, key, yuan_column=yuan)
+            m = _metric(state, code, cell, grid, labels, key, yuan_column=yuan)
             if m:
                 out.append(m)
     return out
@@ -281,14 +284,15 @@ def _map_t4(labels, rest, grid, state) -> list[Metric]:
     by_code = metrics_by_code()
     for key, cell in pairs:
         if key in by_code:
-            m = _metric(key, cell, grid, labels or ["行政复议、行政诉讼"], key)
+            m = _metric(state, key, cell, grid, labels or ["行政复议、行政诉讼"], key)
             if m:
                 out.append(m)
     return out
 
 
-def map_grids(grids: list[Grid], template: str) -> list[Metric]:
-    """All metrics of `template` found in the grids (first value per code wins)."""
+def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]:
+    """Metrics of `template` found in the grids (first value per code wins), and the codes
+    whose cells were present but empty."""
     entries = row_entries(template)
     tables = ("old",) if template == "gk2008" else ("t2", "t3")
     state = _State(template)
@@ -329,7 +333,8 @@ def map_grids(grids: list[Grid], template: str) -> list[Metric]:
             for m in ms:
                 if found.get(m.code) is None:
                     found[m.code] = m
-    return [m for m in found.values() if m is not None]
+    metrics = [m for m in found.values() if m is not None]
+    return metrics, state.blank - {m.code for m in metrics}
 
 
 # ------------------------------------------------------------------ template choice
@@ -343,27 +348,30 @@ def _grid_text(grids: list[Grid]) -> str:
     return "".join(norm_label(c) for g in grids for row in g.cells for c in row)
 
 
-def choose_template(grids: list[Grid]) -> tuple[str | None, list[Metric]]:
+def choose_template(grids: list[Grid]) -> tuple[str | None, list[Metric], set[str]]:
+    """The template whose rows the grids fill best, with its metrics and blank codes."""
     from .variant import is_variant
     if not grids:
-        return None, []
+        return None, [], set()
     if is_variant(grids):
-        return "variant", []
+        return "variant", [], set()
     results = {t: map_grids(grids, t) for t in ("gk2008", "gk2019", "gk2021")}
+    count = {t: len(r[0]) for t, r in results.items()}
     text = _grid_text(grids)
     n21 = sum(text.count(norm_label(k)) for k in GK2021_MARKERS)
     n19 = sum(text.count(norm_label(k)) for k in GK2019_MARKERS)
     new = "gk2021" if n21 > n19 else "gk2019"
     other_new = "gk2019" if new == "gk2021" else "gk2021"
-    if len(results[other_new]) > len(results[new]) + 3:
+    if count[other_new] > count[new] + 3:
         new = other_new
-    best = new if len(results[new]) >= len(results["gk2008"]) else "gk2008"
-    if len(results[best]) < 3:
-        return None, []
-    return best, results[best]
+    best = new if count[new] >= count["gk2008"] else "gk2008"
+    if count[best] < 3:
+        return None, [], set()
+    return best, results[best][0], results[best][1]
 
 
 def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None) -> Statistics:
+    """Metrics, harmonized values and checks of one document (see module doc)."""
     from .narrative import narrative_harmonized
     from .variant import variant_harmonized
 
@@ -371,26 +379,44 @@ def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = N
     candidates = list(grids or []) + grids_from_html(html or "")
     for i, g in enumerate(candidates):
         g.index = i
-    template, metrics = choose_template(candidates)
+    template, metrics, blank = choose_template(candidates)
     if template is None:
         text_grids = grids_from_text(text or "")
-        template, metrics = choose_template(text_grids)
+        template, metrics, blank = choose_template(text_grids)
         if template:
             candidates = text_grids
             origins = sorted({g.origin for g in text_grids})
             notes.append("statistics table read from text layout: " + ", ".join(origins))
     if any(m.method == "flattened-decoded" for m in metrics):
-        notes.append("table decoded from flattened text (cells ran together)")
+        notes.append("table decoded from flattened text (cells ran together): see metric source")
     harmonized = []
     if template == "variant":
         harmonized = variant_harmonized(candidates)
     elif template:
-        harmonized = harmonize(metrics, template)
-    have = {h.name for h in harmonized}
-    for h in narrative_harmonized(text or "", template):
+        harmonized = harmonize(metrics, template, blank)
+    have = {h.name: h for h in harmonized}
+    told = narrative_harmonized(text or "", template)
+    for h in told:
         if h.name not in have:
             harmonized.append(h)
-            have.add(h.name)
-    checks = run_checks(metrics, template)
+    checks = run_checks(metrics, template, blank)
+    checks += cross_checks(have, told)
     return Statistics(template=template, metrics=metrics, harmonized=harmonized, checks=checks,
                       notes=notes)
+
+
+# narrative figures that a table also gives; a mismatch is flagged (the table's value is kept)
+CROSS_CHECKED = ("requests_received",)
+
+
+def cross_checks(from_table: dict, from_text: list) -> list:
+    from .model import Check
+    out = []
+    for h in from_text:
+        t = from_table.get(h.name)
+        if t is None or h.name not in CROSS_CHECKED or h.approximate:
+            continue
+        ok = abs(float(t.value) - float(h.value)) <= 1e-6
+        out.append(Check(rule=f"text_vs_table[{h.name}]", ok=ok,
+                         detail=f"table {t.value} {'=' if ok else '≠'} text {h.value} ({h.raw})"))
+    return out
