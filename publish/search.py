@@ -28,7 +28,7 @@ FTS_COLUMNS = ("title", "body", "text")
 # CJK Unified Ideographs (+ Ext A, compatibility) — the characters unicode61 glues together.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_TOKEN = re.compile(f"[{_CJK}]+|[^\\W_]+", re.UNICODE)
+_TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+", re.UNICODE)
 
 
 def _normalize(text: str) -> str:
@@ -88,7 +88,7 @@ def fts_query(query: str) -> str:
         clauses.append(phrase + (" *" if prefix else ""))
     if not clauses:
         # Nothing searchable (only punctuation): match nothing rather than error.
-        return '"\u0000"'
+        return '""'  # an empty phrase: valid FTS5, matches no row
     return " ".join(clauses)
 
 
