@@ -225,7 +225,7 @@ def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
                 seen.add(k)
                 pairs.append((k, v))
     else:
-        pairs = _positional(rest, APPLICANT_KEYS)
+        pairs = _positional(rest, APPLICANT_KEYS) or _pushed_blanks(entry, rest, state)
     out = []
     for key, cell in pairs:
         code = entry.columns.get(key)
@@ -234,6 +234,23 @@ def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
             if m:
                 out.append(m)
     return out
+
+
+def _pushed_blanks(entry: RowEntry, rest, state) -> list[tuple[str, str]]:
+    """A table-三 row whose blank cells a text layout dropped ("3 | 3" then "|||||" filler).
+
+    With exactly two figures, the second is the 总计 when they are equal: one applicant column
+    holds them all; reports overwhelmingly mean 自然人 (individuals), and the other four-plus
+    columns were blank. Otherwise the positions of the figures are unknown and nothing is taken.
+    """
+    cells = [v for _, v in rest if v]
+    nums = [parse_number(v) for v in cells]
+    if len(cells) != 2 or any(n is None for n in nums) or nums[0].value != nums[1].value:
+        return []
+    for key in APPLICANT_KEYS[1:-1]:
+        if key in entry.columns:
+            state.blank.add(entry.columns[key])
+    return [("natural_person", cells[0]), ("total", cells[1])]
 
 
 def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
