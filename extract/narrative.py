@@ -176,6 +176,33 @@ def _budget(off: int, clause: str, text: str, found: _Found):
     found.add("budget", value, bool(m.group(2) or m.group(4)), clause.strip(), off)
 
 
+_OUTCOMES = (("requests_granted", r"(?<![不部分])予以公开|(?<![不部分])同意公开"),
+             ("requests_partly_granted", r"(?<![不及和、与])部分公开"),
+             ("requests_refused", r"不予公开|不同意公开"))
+
+
+def _outcomes(off: int, clause: str, found: _Found):
+    """"予以公开3件" inside a sentence about requests (not "予以公开及部分公开258件")."""
+    if _OTHER_THINGS.search(clause):
+        return
+    for name, pattern in _OUTCOMES:
+        for m in re.finditer("(" + pattern + r")\s*(?:的)?(?:申请)?\s*(\d+)\s*(件|条|个|宗)", clause):
+            found.add(name, int(m.group(2)), False, clause.strip(), off)
+
+
+def template_by_text(text: str, year: int | None = None) -> str | None:
+    """The template a report without a table in its text follows, from the notice it cites
+    or, for the post-2019 structure (收到和处理政府信息公开申请情况), from the year reported on."""
+    t = unicodedata.normalize("NFKC", text or "")
+    if re.search(r"国办公开办函\s*[〔\[(（]?\s*2021\s*[〕\])）]?\s*30\s*号", t):
+        return "gk2021"
+    if re.search(r"国办公开办函\s*[〔\[(（]?\s*2019\s*[〕\])）]?\s*60\s*号", t):
+        return "gk2019"
+    if year and "收到和处理政府信息公开申请" in t:
+        return "gk2021" if year >= 2021 else "gk2019" if year >= 2019 else None
+    return None
+
+
 def narrative_values(text: str) -> dict[str, tuple[float, bool, str, int]]:
     """name → (value, approximate, raw clause, offset); conflicting figures are dropped."""
     text = unicodedata.normalize("NFKC", text or "")
@@ -184,6 +211,7 @@ def narrative_values(text: str) -> dict[str, tuple[float, bool, str, int]]:
         if "|" in clause or "\t" in clause:
             continue                          # table rows are the tables' business
         _requests_received(off, clause, found)
+        _outcomes(off, clause, found)
         _review_litigation(off, clause, found)
         _complaints(off, clause, found)
         _fees(off, clause, sentence, found)
