@@ -59,3 +59,18 @@ async def capture_body(request, datasette):
 @hookimpl
 def register_routes():
     return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body)]
+
+
+LONG_TEXT_COLUMNS = {("reports", "text"), ("report_versions", "text")}
+
+
+@hookimpl
+def render_cell(value, column, table, request):
+    """Show the start of a report's text in table views; the row page shows it all."""
+    if (table, column) not in LONG_TEXT_COLUMNS or not isinstance(value, str) or len(value) <= 240:
+        return None
+    if request is not None and request.url_vars.get("pks"):
+        return None  # the row page: full text
+    from markupsafe import escape
+
+    return escape(value[:200]) + f"… ({len(value):,} characters)"
