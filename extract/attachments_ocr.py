@@ -1,0 +1,361 @@
+"""OCR for image-only PDF pages: pdftoppm renders, Tesseract (chi_sim+eng) reads.
+
+Per page:
+1. ``pdftoppm -r OCR_DPI -gray`` renders the page to PNG (subprocess, timeout).
+2. Ruling lines are found in the bitmap with numpy: a pixel belongs to a horizontal
+   (vertical) line when it lies in a dark run at least ~1/25 page width (40 px) long.
+   Line positions give the table's row and column edges; a missing separator
+   between two cells (no line over most of the shared edge) means a merged cell.
+3. The lines are erased from the bitmap (they confuse Tesseract into ``|`` and ``_``)
+   and Tesseract runs once on the whole page with TSV output: word boxes.
+4. Words whose centre lies in a cell go into that cell (merged cells repeated over
+   their span); words outside tables become text lines.  Tables continued on the next
+   page are merged like text-layer tables (attachments_pdf.merge_continuations).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import tempfile
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .attachments import AttachmentError
+
+OCR_DPI = 300
+OCR_LANG = "chi_sim+eng"
+RENDER_TIMEOUT = 60
+TESSERACT_TIMEOUT = 180
+
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_RE = re.compile(rf"[{_CJK}]")
+
+
+@dataclass
+class OcrPage:
+    text: str
+    pieces: list[dict] = field(default_factory=list)   # tables, as attachments_pdf pieces
+    warnings: list[str] = field(default_factory=list)
+
+
+def tesseract_available() -> bool:
+    import shutil
+    return bool(shutil.which("tesseract") and shutil.which("pdftoppm"))
+
+
+def ocr_pdf_pages(pdf_bytes: bytes, pages: list[int], dpi: int = OCR_DPI) -> list[OcrPage]:
+    """OCR the given 0-based pages of a PDF."""
+    if not tesseract_available():
+        raise AttachmentError("scanned PDF needs OCR but tesseract/pdftoppm are not installed")
+    out: list[OcrPage] = []
+    with tempfile.TemporaryDirectory(prefix="nianbao-ocr-") as tmp:
+        pdf = os.path.join(tmp, "in.pdf")
+        with open(pdf, "wb") as fh:
+            fh.write(pdf_bytes)
+        for pno in pages:
+            png = render_page(pdf, pno, tmp, dpi)
+            out.append(ocr_image(png, pno, tmp))
+            os.unlink(png)
+    return out
+
+
+def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise AttachmentError(f"timeout: {what} took more than {timeout:.0f} s") from None
+
+
+def render_page(pdf: str, pno: int, tmp: str, dpi: int = OCR_DPI) -> str:
+    prefix = os.path.join(tmp, f"page{pno}")
+    r = _run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(pno + 1), "-l", str(pno + 1),
+              "-singlefile", pdf, prefix], RENDER_TIMEOUT, f"rendering page {pno + 1}")
+    path = prefix + ".png"
+    if r.returncode != 0 or not os.path.exists(path):
+        msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AttachmentError(f"cannot render PDF page {pno + 1}: {msg[-1] if msg else r.returncode}")
+    return path
+
+
+# --- ruling lines -----------------------------------------------------------------
+
+def _runs_mask(dark, k: int, axis: int):
+    """Pixels lying in a dark run of length >= k along `axis`."""
+    import numpy as np
+    a = dark if axis == 1 else dark.T
+    h, w = a.shape
+    if w < k:
+        return np.zeros_like(dark)
+    cs = np.zeros((h, w + 1), dtype=np.int32)
+    np.cumsum(a, axis=1, out=cs[:, 1:])
+    full = (cs[:, k:] - cs[:, :-k]) == k            # window [x, x+k) all dark
+    starts = np.zeros((h, w + 1), dtype=np.int32)
+    starts[:, 1:w - k + 2] = np.cumsum(full, axis=1)
+    # pixel x is covered if some full window starts in [x-k+1, x]
+    idx = np.arange(w)
+    hi = np.minimum(idx + 1, w - k + 1)
+    lo = np.maximum(idx - k + 1, 0)
+    cov = starts[:, hi] - starts[:, lo] > 0
+    return cov if axis == 1 else cov.T
+
+
+def _groups(profile, min_count: int) -> list[tuple[int, int]]:
+    """Runs of consecutive indices whose profile value >= min_count, as (start, end)."""
+    out = []
+    start = None
+    for i, v in enumerate(profile):
+        if v >= min_count:
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, i - 1))
+            start = None
+    if start is not None:
+        out.append((start, len(profile) - 1))
+    return out
+
+
+@dataclass
+class _Table:
+    ys: list[int]
+    xs: list[int]
+    owner: list[list[tuple[int, int]]]   # cell (i, j) -> top-left cell of its merged region
+
+
+def find_tables(gray) -> tuple[list[_Table], object]:
+    """Ruled tables in a grayscale page bitmap; returns (tables, line mask)."""
+    import numpy as np
+    dark = gray < 160
+    h, w = dark.shape
+    kh = max(40, w // 25)
+    kv = max(30, h // 60)
+    # bridge the gaps of dotted, dithered or broken rules (2 px along the line)
+    dh = dark.copy()
+    dh[:, 2:] |= dark[:, :-2]
+    dh[:, 1:] |= dark[:, :-1]
+    dv = dark.copy()
+    dv[2:, :] |= dark[:-2, :]
+    dv[1:, :] |= dark[:-1, :]
+    hmask = _runs_mask(dh, kh, axis=1) & (dark | dh)
+    vmask = _runs_mask(dv, kv, axis=0) & (dark | dv)
+    lines = hmask | vmask
+    hgroups = _groups(hmask.sum(axis=1), max(kh, w // 8))
+    ys_all = [(a + b) // 2 for a, b in hgroups]
+    if len(ys_all) < 2:
+        return [], lines
+    tables: list[_Table] = []
+    # split into tables where no vertical line joins two consecutive horizontal lines
+    bands: list[list[int]] = [[ys_all[0]]]
+    for y0, y1 in zip(ys_all, ys_all[1:]):
+        seg = vmask[y0 + 2:y1 - 1]
+        joined = seg.size and (seg.sum(axis=0) >= 0.8 * max(1, y1 - y0 - 3)).any()
+        if joined:
+            bands[-1].append(y1)
+        else:
+            bands.append([y1])
+    for ys in bands:
+        if len(ys) < 2:
+            continue
+        y0, y1 = ys[0], ys[-1]
+        vprof = vmask[y0:y1 + 1].sum(axis=0)
+        vgroups = _groups(vprof, max(kv, (y1 - y0) // 10))
+        xs = [(a + b) // 2 for a, b in vgroups]
+        if len(xs) < 2:
+            continue
+        nr, nc = len(ys) - 1, len(xs) - 1
+        # separators: vertical between columns j-1|j inside row i; horizontal between rows
+        def vsep(i: int, j: int) -> bool:
+            x = xs[j]
+            a, b = ys[i] + 3, ys[i + 1] - 2
+            if b <= a:
+                return True
+            col = vmask[a:b, max(0, x - 3):x + 4].any(axis=1)
+            return col.mean() >= 0.6
+
+        def hsep(i: int, j: int) -> bool:
+            y = ys[i]
+            a, b = xs[j] + 3, xs[j + 1] - 2
+            if b <= a:
+                return True
+            row = hmask[max(0, y - 3):y + 4, a:b].any(axis=0)
+            return row.mean() >= 0.6
+
+        parent = {(i, j): (i, j) for i in range(nr) for j in range(nc)}
+
+        def find(c):
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        def union(a, b):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                # keep the top-left cell as the root
+                if ra < rb:
+                    parent[rb] = ra
+                else:
+                    parent[ra] = rb
+
+        for i in range(nr):
+            for j in range(1, nc):
+                if not vsep(i, j):
+                    union((i, j - 1), (i, j))
+        for i in range(1, nr):
+            for j in range(nc):
+                if not hsep(i, j):
+                    union((i - 1, j), (i, j))
+        owner = [[find((i, j)) for j in range(nc)] for i in range(nr)]
+        tables.append(_Table(ys=list(ys), xs=xs, owner=owner))
+    return tables, lines
+
+
+# --- Tesseract --------------------------------------------------------------------
+
+@dataclass
+class _Word:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    line: tuple[int, int, int]
+    conf: float
+
+    @property
+    def cx(self) -> float:
+        return self.left + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.top + self.height / 2
+
+
+def run_tesseract(png: str, lang: str = OCR_LANG, psm: int = 6) -> list[_Word]:
+    r = _run(["tesseract", png, "stdout", "-l", lang, "--psm", str(psm), "tsv"],
+             TESSERACT_TIMEOUT, "OCR of one page")
+    if r.returncode != 0:
+        msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AttachmentError(f"tesseract failed: {msg[-1] if msg else r.returncode}")
+    words: list[_Word] = []
+    reader = csv.reader(io.StringIO(r.stdout.decode("utf-8", "replace")), delimiter="\t",
+                        quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if not header:
+        return words
+    col = {name: i for i, name in enumerate(header)}
+    for row in reader:
+        if len(row) < len(header) or row[col["level"]] != "5":
+            continue
+        text = row[col["text"]].strip()
+        if not text:
+            continue
+        try:
+            conf = float(row[col["conf"]])
+        except ValueError:
+            conf = -1
+        words.append(_Word(text, int(row[col["left"]]), int(row[col["top"]]),
+                           int(row[col["width"]]), int(row[col["height"]]),
+                           (int(row[col["block_num"]]), int(row[col["par_num"]]), int(row[col["line_num"]])),
+                           conf))
+    return words
+
+
+def join_words(words: list[_Word]) -> str:
+    """Words of one line, left to right: CJK and close neighbours join without a space."""
+    out = ""
+    prev: _Word | None = None
+    for w in sorted(words, key=lambda w: w.left):
+        if prev is None:
+            out = w.text
+        else:
+            gap = w.left - (prev.left + prev.width)
+            h = max(prev.height, w.height, 1)
+            if gap < 0.4 * h or _CJK_RE.match(w.text[0]) or _CJK_RE.match(out[-1]):
+                out += w.text
+            else:
+                out += " " + w.text
+        prev = w
+    return out
+
+
+def _lines(words: list[_Word]) -> list[list[_Word]]:
+    """Group words into visual lines by vertical overlap (robust across Tesseract blocks)."""
+    lines: list[list[_Word]] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.left)):
+        if lines:
+            last = lines[-1]
+            top = min(x.top for x in last)
+            bottom = max(x.top + x.height for x in last)
+            if w.cy <= bottom and w.cy >= top - 2:
+                last.append(w)
+                continue
+        lines.append([w])
+    return lines
+
+
+def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
+    import numpy as np
+    from PIL import Image
+    Image.MAX_IMAGE_PIXELS = 200_000_000
+    gray = np.asarray(Image.open(png).convert("L"))
+    tables, lines = find_tables(gray)
+    warns: list[str] = []
+    if lines.any():
+        cleaned = gray.copy()
+        # erase the ruling lines and a 1 px halo so no "|" survives
+        halo = lines.copy()
+        halo[1:, :] |= lines[:-1, :]
+        halo[:-1, :] |= lines[1:, :]
+        halo[:, 1:] |= lines[:, :-1]
+        halo[:, :-1] |= lines[:, 1:]
+        cleaned[halo] = 255
+        clean_png = os.path.join(tmp, f"clean{pno}.png")
+        Image.fromarray(cleaned).save(clean_png)
+    else:
+        clean_png = png
+    words = [w for w in run_tesseract(clean_png) if w.text not in ("|", "_", "—") or w.conf > 80]
+    if clean_png != png:
+        os.unlink(clean_png)
+
+    pieces: list[dict] = []
+    inside = [False] * len(words)
+    for t in tables:
+        nr, nc = len(t.ys) - 1, len(t.xs) - 1
+        buckets: dict[tuple[int, int], list[_Word]] = {}
+        for k, w in enumerate(words):
+            if not (t.xs[0] <= w.cx <= t.xs[-1] and t.ys[0] <= w.cy <= t.ys[-1]):
+                continue
+            inside[k] = True
+            i = min(max(bisect_right(t.ys, w.cy) - 1, 0), nr - 1)
+            j = min(max(bisect_right(t.xs, w.cx) - 1, 0), nc - 1)
+            buckets.setdefault(t.owner[i][j], []).append(w)
+        texts = {key: "".join(join_words(l) for l in _lines(ws)) for key, ws in buckets.items()}
+        cells = [[texts.get(t.owner[i][j], "") for j in range(nc)] for i in range(nr)]
+        while cells and not any(cells[-1]):
+            cells.pop()
+        while cells and not any(cells[0]):
+            cells.pop(0)
+        if not cells or nc < 2:
+            continue
+        above = "".join(w.text for w in words if w.cy < t.ys[0])
+        below = "".join(w.text for w in words if w.cy > t.ys[-1])
+        pieces.append({"page": pno, "cells": cells, "top": float(t.ys[0]),
+                       "bbox": (float(t.xs[0]), float(t.ys[0]), float(t.xs[-1]), float(t.ys[-1])),
+                       "text_above": above, "text_below": below, "origin": "pdf-ocr"})
+
+    # page text: lines outside tables, each table as tab-separated rows at its place
+    from .attachments_pdf import row_text
+    items: list[tuple[float, str]] = []
+    for line in _lines([w for k, w in enumerate(words) if not inside[k]]):
+        items.append((min(w.top for w in line), join_words(line)))
+    for p in pieces:
+        items.append((p["top"], "\n".join(row_text(r) for r in p["cells"])))
+    items.sort(key=lambda x: x[0])
+    text = "\n".join(t for _, t in items if t)
+    if not words:
+        warns.append(f"page {pno + 1}: OCR found no text")
+    return OcrPage(text=text, pieces=pieces, warnings=warns)
