@@ -204,6 +204,8 @@ def _map_old(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
 def _positional(rest: list[tuple[int, str]], keys: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     """Assign canonical column keys when the layout lost column positions."""
     cells = [v for _, v in rest]
+    if len(cells) == len(keys):
+        return list(zip(keys, cells))
     while cells and not cells[-1]:
         cells.pop()
     if len(cells) == len(keys):
