@@ -15,6 +15,9 @@ Public API
     hostile file becomes an :class:`AttachmentError` instead of a stuck or killed
     crawler.  This is what the pipeline should call.
 
+``read_attachment_path(path, filename=None, content_type=None, safely=True)``
+    For a file on disk: checks its size before reading a byte of it.
+
 ``check_attachment_size(n)`` / ``MAX_ATTACHMENT_BYTES``
     For the crawler, which streams large downloads to disk: call it with the
     Content-Length (or the running byte count) and stop downloading when it raises.
@@ -313,6 +316,23 @@ def read_attachment(data: bytes, filename: str | None = None,
     for g in doc.grids:
         g.cells = [[normalize_text(c) for c in row] for row in g.cells]
     return doc
+
+
+def read_attachment_path(path: str | os.PathLike, filename: str | None = None,
+                         content_type: str | None = None, *, safely: bool = True,
+                         **limits) -> AttachmentDocument:
+    """Read an attachment the crawler streamed to disk; the size is checked first."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise AttachmentError(f"cannot open attachment: {e.strerror or e}") from None
+    check_attachment_size(size)
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_ATTACHMENT_BYTES + 1)
+    name = filename or os.path.basename(os.fspath(path))
+    if safely:
+        return read_attachment_safely(data, name, content_type, **limits)
+    return read_attachment(data, name, content_type)
 
 
 def _read_kind(kind: str, data: bytes, filename: str | None) -> AttachmentDocument:
