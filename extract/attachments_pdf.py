@@ -64,17 +64,22 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> AttachmentDocument:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         n_pages = len(pdf.pages)
-    except (PDFPasswordIncorrect,) as e:
-        raise AttachmentError("encrypted PDF (needs a password)") from None
-    except PDFEncryptionError as e:
-        raise AttachmentError(f"encrypted PDF with an unsupported scheme: {e}") from None
-    except Exception as e:  # noqa: BLE001
-        name = type(e).__name__
-        if "Password" in name or "password" in str(e).lower():
+    except Exception as e:  # noqa: BLE001 - pdfplumber wraps pdfminer's errors
+        inner = e
+        while isinstance(inner, Exception) and type(inner).__name__ == "PdfminerException":
+            nxt = inner.args[0] if inner.args and isinstance(inner.args[0], Exception) else inner.__cause__
+            if nxt is None:
+                break
+            inner = nxt
+        name = type(inner).__name__
+        if isinstance(inner, PDFPasswordIncorrect) or "password" in f"{name} {inner}".lower():
             raise AttachmentError("encrypted PDF (needs a password)") from None
-        if isinstance(e, (PDFSyntaxError, PSException)) or "PDF" in name:
-            raise AttachmentError(f"corrupt PDF: {e or name}") from None
-        raise AttachmentError(f"corrupt PDF: {name}: {e}") from None
+        if isinstance(inner, PDFEncryptionError):
+            raise AttachmentError(f"encrypted PDF with an unsupported scheme: {inner}") from None
+        detail = str(inner).strip() or name
+        if isinstance(inner, (PDFSyntaxError, PSException)):
+            raise AttachmentError(f"corrupt PDF: {detail}") from None
+        raise AttachmentError(f"corrupt PDF: {name}: {detail}") from None
     if n_pages == 0:
         raise AttachmentError("PDF without pages")
     if n_pages > MAX_PDF_PAGES:
