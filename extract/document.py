@@ -115,6 +115,10 @@ _SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.]|[(（]
 # "附件一：衡阳国家高新区2018年度政府信息公开明细表": body and year of a report with no title
 _TABLE_CAPTION = re.compile(
     r"^(?:附[件表]?[一二三四1-9]?\s*[:：]?\s*)?(.{2,30}?)\s*((?:19|20)\d{2})\s*年度?\s*政府信息公开(?:工作)?\S{0,6}(?:明细表|统计表|情况表)")
+_BODY_IN_REPORT_NAME = re.compile(
+    r"(?:19|20)\d{2}\s*年度?\s*([^\s，。,、（）()《》“”]{2,24}?)\s*(?:政府信息公开|信息公开)(?:工作)?(?:年度)?报告")
+_BODY_AS_SUBJECT = re.compile(
+    r"(?:19|20)\d{2}\s*年(?:度)?\s*[，,]\s*([^\s，。,、（）()《》“”]{2,24}?)\s*(?:认真|深入|坚持|严格|全面|进一步|继续|持续|紧紧|围绕|按照|以)")
 _SITE_SPLIT = re.compile(r"\s*(?:[-_|｜—]{1,2}|——)\s*")
 
 
@@ -211,8 +215,18 @@ def body_of(title: str | None, text: str, html: str | None, source_body: str | N
             body = m.group(1).strip(" :：,，、()（）")
             body = re.sub(r"关于$", "", body).strip()
             if len(body) >= 2 and not re.fullmatch(r"[\d\s年度]+", body):
+                # titles shorten "攸县网岭镇人民政府" to "攸县网岭镇": take the full name the text uses
+                if re.search(r"(区|县|市|镇|乡|旗)$", body) and body + "人民政府" in text:
+                    return body + "人民政府"
                 return body
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # the opening names the body: "公布2016年度攸县人民政府政府信息公开工作年度报告", "2016年，攸县人民政府认真…"
+    opening = nfkc(text[:1500])
+    for pat in (_BODY_IN_REPORT_NAME, _BODY_AS_SUBJECT):
+        for m in pat.finditer(opening):
+            name = m.group(1)
+            if len(name) >= 3 and BODY_SUFFIX.search(name) and name[0] not in "本我全该":
+                return name
     for i, line in enumerate(lines[:6]):
         if REPORT_TITLE.search(nfkc(line)) and i > 0:
             prev = lines[i - 1]
