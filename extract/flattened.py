@@ -39,8 +39,8 @@ def _value_part(chunk: str, next_numbering: str) -> str | None:
     m = re.match(r"[\d\s\ue000]*", chunk)
     part = m.group(0) if m else ""
     rest = chunk[len(part):]
-    if "\n" in part.strip():
-        return None                               # values on other lines: not a flattened row
+    if "\n" in part.rstrip() or "\t" in part or "  " in part:
+        return None                               # figures on another line / in columns: not run together
     lead = re.match(r"[.．、]", rest)
     if lead:
         num = re.match(r"\d+", next_numbering or "")

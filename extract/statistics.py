@@ -317,8 +317,9 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
     state = _State(template)
     found: dict[str, Metric] = {}
     for grid in grids:
-        for row in grid.cells:
-            row = [clean_cell(c) for c in row]
+        widths = getattr(grid, "row_widths", None)
+        for r, row in enumerate(grid.cells):
+            row = [clean_cell(c) for c in (row[:widths[r]] if widths else row)]
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None
@@ -350,7 +351,7 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
             else:
                 ms = _map_t2(e, labels, rest, grid, state)
             for m in ms:
-                if found.get(m.code) is None:
+                if found.get(m.code) is None and m.code not in state.blank:
                     found[m.code] = m
     metrics = [m for m in found.values() if m is not None]
     return metrics, state.blank - {m.code for m in metrics}

@@ -75,11 +75,19 @@ def grid_of_table(table: Tag, index: int = 0) -> Grid:
             c += cs
         n_rows = max(n_rows, r + 1)
     n_cols = max((c for _, c in filled), default=-1) + 1
-    cells = [[filled.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]
-    # drop rows that are entirely empty (Word spacer rows)
-    cells = [row for row in cells if any(row)]
+    # A row with fewer cells than the table is short on the left (a label column merged
+    # away, e.g. the group column of a continuation table): right-align it so that its
+    # figures stay under their column headers.
+    cells, raws = [], []
+    for r in range(n_rows):
+        end = max((c for (rr, c) in filled if rr == r), default=-1) + 1
+        shift = n_cols - end if 0 < end < n_cols else 0
+        row = [""] * shift + [filled.get((r, c), "") for c in range(end if shift else n_cols)]
+        if any(row):                      # drop rows that are entirely empty (Word spacer rows)
+            cells.append(row)
+            raws.append([""] * shift + [raw.get((r, c), "") for c in range(end if shift else n_cols)])
     grid = Grid(cells=cells, origin="html-table", index=index)
-    grid.raw = [[raw.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]  # type: ignore[attr-defined]
+    grid.raw = raws  # type: ignore[attr-defined]  # cell text before normalisation
     return grid
 
 

@@ -24,14 +24,26 @@ MAX_CELL_CHARS = 90          # longer lines are prose, not cells
 MIN_VALUES_IN_TABLE = 3
 
 
-def _split_row(line: str) -> list[str] | None:
-    """Cells of a line holding a whole row, or None when the line is one cell."""
-    body = line.strip("\r\n")
+def _split_row(line: str, markdown: bool = True) -> list[str] | None:
+    """Cells of a line holding a whole row, or None when the line is one cell.
+
+    Empty cells inside and at the end of a row are kept: they are blank values whose
+    position matters ("行政强制 | 5 |  | 8 |").
+    """
+    body = line.strip("\r\n").rstrip(" \u3000")
     stripped = body.strip(" \t|\u3000")
     if "|" in stripped:
-        return [clean_cell(c) for c in stripped.split("|")]
+        # "| a | b |" has a border pipe; in "a | b |" rows a line opening with " | " has an
+        # empty first cell
+        inner = body.strip(" \t\u3000") if markdown else body.rstrip(" \t\u3000")
+        inner = inner[1:] if inner.startswith("|") else inner
+        inner = inner[:-1] if inner.endswith("|") else inner
+        return [clean_cell(c) for c in inner.split("|")]
     if "\t" in stripped:
-        return [clean_cell(c) for c in stripped.split("\t")]
+        cells = body.split("\t")
+        if len([c for c in cells if c.strip()]) <= 1:
+            cells = [c for c in cells if c.strip()] or [""]   # an indented single cell
+        return [clean_cell(c) for c in cells]
     if re.search(r"\S(?: {2,}|\u3000+)\S", stripped):
         return [clean_cell(c) for c in re.split(r" {2,}|\u3000+", stripped)]
     # "（一）收到申请数 件 78": trailing unit/value tokens after a label
@@ -63,10 +75,12 @@ def _unbalanced(label: str) -> bool:
 def _rows_of_region(lines: list[str]) -> list[list[str]]:
     rows: list[list[str]] = []
     current: list[str] | None = None
+    piped = [l.strip() for l in lines if l.count("|") >= 2]
+    markdown = sum(l.startswith("|") for l in piped) > len(piped) / 2
     for line in lines:
         if line.strip("\r\n") == "":
             continue                      # row/cell separator
-        multi = _split_row(line)
+        multi = _split_row(line, markdown)
         if multi is not None and len([c for c in multi if c]) > 1:
             rows.append(multi)
             current = None
@@ -134,9 +148,12 @@ def grids_from_text(text: str) -> list[Grid]:
         width = max(len(r) for r in rows)
         cells = [r + [""] * (width - len(r)) for r in rows]
         grid = Grid(cells=cells, origin=_layout(region), index=len(grids))
-        grid.aligned = False  # type: ignore[attr-defined]  # columns of cells are not positions
+        # how many cells each row really has: padding is not a blank value
+        grid.row_widths = [len(r) for r in rows]  # type: ignore[attr-defined]
         grids.append(grid)
-    for g in grids_from_flattened(text):
-        g.index = len(grids)
-        grids.append(g)
+    # cells run together: only when the line layouts found (almost) no table
+    if sum(1 for g in grids for r in g.cells for c in r[1:] if is_value_cell(c)) < 10:
+        for g in grids_from_flattened(text):
+            g.index = len(grids)
+            grids.append(g)
     return grids
