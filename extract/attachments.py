@@ -60,8 +60,8 @@ MAX_MEMBER_RATIO = 200                         # uncompressed/compressed per ZIP
 MAX_ZIP_MEMBERS = 5000
 MAX_XML_SCAN_BYTES = 64 * 1024 * 1024          # XML bytes scanned for DTD declarations
 MAX_PDF_PAGES = 300                            # pages read; the rest is dropped with a warning
-MAX_OCR_PAGES = 40
-DEFAULT_TIMEOUT = 180.0                        # seconds, whole document, read_attachment_safely
+MAX_OCR_PAGES = 30                             # ~5.5 s a page: fits DEFAULT_TIMEOUT
+DEFAULT_TIMEOUT = 240.0                        # seconds, whole document, read_attachment_safely
 DEFAULT_MEMORY_LIMIT = 3 * 1024 ** 3           # bytes of address space for the child process
 CONVERT_TIMEOUT = 120.0                        # one LibreOffice conversion
 
