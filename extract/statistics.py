@@ -412,6 +412,9 @@ def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = N
     harmonized = []
     if template == "variant":
         harmonized = variant_harmonized(candidates)
+        if not harmonized:
+            template = None           # e.g. a blank statistics form: no figures, no table
+            notes.append("province-style statistics table without figures ignored")
     elif template:
         harmonized = harmonize(metrics, template, blank)
     have = {h.name: h for h in harmonized}

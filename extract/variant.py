@@ -76,9 +76,10 @@ def variant_harmonized(grids: list[Grid]) -> list[Harmonized]:
     for g in grids:
         year_col, code_col = _year_column(g)
         has_code = code_col is not None or "代码" in "".join(_header_cells(g))
-        aligned = g.origin not in ("text-lines", "text-pipes", "text-tabs") or year_col is not None and all(
-            len(r) == len(g.cells[0]) for r in g.cells)
-        for row in g.cells:
+        aligned = not g.origin.startswith(("text-", "flattened"))   # text rows lost their positions
+        widths = getattr(g, "row_widths", None)
+        for r_i, row in enumerate(g.cells):
+            row = row[:widths[r_i]] if widths else row
             labels = [c for c in row if c and parse_number(c) is None and not is_unit_cell(c)]
             if not labels:
                 continue
@@ -98,7 +99,10 @@ def variant_harmonized(grids: list[Grid]) -> list[Harmonized]:
             num = parse_number(cell, unit) if cell else None
             if num is None:
                 continue
-            out[name] = Harmonized(name=name, value=num.value, unit=unit, method="table", raw=cell,
+            value = num.value
+            if unit == "万元" and num.unit is None and any(clean_cell(c) == "元" for c in row):
+                value = round(value / 10000, 6)       # the row's unit cell says 元
+            out[name] = Harmonized(name=name, value=value, unit=unit, method="table", raw=cell,
                                    source={"grid": g.index, "row": labels[0], "template": "variant"},
                                    approximate=num.approximate)
     return list(out.values())
