@@ -316,6 +316,7 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
     tables = ("old",) if template == "gk2008" else ("t2", "t3")
     state = _State(template)
     found: dict[str, Metric] = {}
+    wrapped: str | None = None        # label of a figure-less row that matched nothing
     for grid in grids:
         widths = getattr(grid, "row_widths", None)
         for r, row in enumerate(grid.cells):
@@ -341,6 +342,12 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
             if not labels:
                 continue
             e = _best_entry(labels, entries, state, tables)
+            if e is None and has_number and wrapped:
+                # a label wrapped over two lines (PDF text): "（二）部分公开（区分处理的，只计这一" + "情形…）"
+                joined = [wrapped + labels[0]] + labels[1:]
+                e = _best_entry(joined, entries, state, tables)
+                labels = joined if e else labels
+            wrapped = labels[-1] if e is None and not has_number else None
             if e is None:
                 continue
             state.section = e.section

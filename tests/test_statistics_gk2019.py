@@ -96,3 +96,18 @@ def test_yuan_amount_in_procurement_column_becomes_wanyuan():
     html = render_html(TEMPLATE, v).replace(f">{v['art20_9.procurement.amount']}<", ">251000元<")
     s = extract_statistics(html, "")
     assert got(s)["art20_9.procurement.amount"] == pytest.approx(25.1)
+
+
+def test_pdf_text_with_space_columns_and_wrapped_labels():
+    v = make_values(TEMPLATE, 9)
+    lines = []
+    for line in render_text(TEMPLATE, v, "tabs").split("\n"):
+        cells = line.split("\t")
+        if cells[0].startswith("（二）部分公开"):
+            lines.append("（二）部分公开（区分处理的，只计这一")
+            cells[0] = "情形，不计其他情形）"
+        lines.append("    ".join(c if c else " " for c in cells))
+    s = extract_statistics(None, "\n".join(lines))
+    g = got(s)
+    assert g["requests.result.partly.total"] == v["requests.result.partly.total"]
+    assert {k: x for k, x in g.items() if expected_metrics(v).get(k) != x} == {}
