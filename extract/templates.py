@@ -102,6 +102,7 @@ def drop_parentheticals(t: str) -> str:
     return re.sub(r"\([^()]*\)", "", t)
 
 
+@functools.lru_cache(maxsize=200_000)
 def label_score(found: str, spec: str) -> float:
     """Similarity in [0,1] of a normalised found label and a normalised spec label."""
     if not found or not spec:
