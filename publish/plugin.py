@@ -56,21 +56,23 @@ async def capture_body(request, datasette):
     return Response(stored.body, status=200, headers=headers, content_type=content_type)
 
 
+
+# Table views show the start of long report texts; row pages (body.row) show it all.
+CSS = """
+body.table td.col-text { max-width: 40em; }
+body.table td.col-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
+"""
+
+
+async def stylesheet(request):
+    return Response(CSS, content_type="text/css; charset=utf-8")
+
+
+@hookimpl
+def extra_css_urls():
+    return ["/-/nianbao/nianbao.css"]
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body)]
-
-
-LONG_TEXT_COLUMNS = {("reports", "text"), ("report_versions", "text")}
-
-
-@hookimpl
-def render_cell(value, column, table, request):
-    """Show the start of a report's text in table views; the row page shows it all."""
-    if (table, column) not in LONG_TEXT_COLUMNS or not isinstance(value, str) or len(value) <= 240:
-        return None
-    if request is not None and request.url_vars.get("pks"):
-        return None  # the row page: full text
-    from markupsafe import escape
-
-    return escape(value[:200]) + f"… ({len(value):,} characters)"
+    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body), (r"^/-/nianbao/nianbao\.css$", stylesheet)]

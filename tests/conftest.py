@@ -34,11 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 30.0, proc=None) -> None:
     import urllib.request
 
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
         try:
             urllib.request.urlopen(url, timeout=2).read()
             return
@@ -84,7 +86,11 @@ class DatasetteServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nianbao.cli", "serve", "--db", str(db_path), "--archive", str(archive),
              "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_http(self.url + "/-/versions.json")
+        try:
+            wait_http(self.url + "/-/versions.json", proc=self.proc)
+        except AssertionError:
+            self.proc.kill()
+            raise AssertionError("Datasette did not start:\n" + self.proc.stdout.read().decode(errors="replace")[-3000:])
 
     def get_json(self, path: str):
         import httpx
