@@ -89,8 +89,10 @@ def _splits_of_run(run: str, parts: int):
             yield [int(head)] + tail
 
 
-def decode(part: str, n: int, rule) -> list[list[int | None]]:
-    """All ways to read `part` as n cells that satisfy `rule` (at most MAX_SOLUTIONS)."""
+def decode(part: str, n: int, rule, limit: int = 0) -> list[list[int | None]]:
+    """All ways to read `part` as n cells that satisfy `rule` (at most `limit`, by default
+    MAX_SOLUTIONS: two are enough to know a row is ambiguous)."""
+    limit = limit or MAX_SOLUTIONS
     tokens = _tokens(part)
     runs = [t for t in tokens if isinstance(t, str)]
     if not runs:
@@ -111,7 +113,7 @@ def decode(part: str, n: int, rule) -> list[list[int | None]]:
                     cells.extend([None] if t is None else next(it))
                 if rule(cells) and cells not in solutions:
                     solutions.append(cells)
-                    if len(solutions) >= MAX_SOLUTIONS:
+                    if len(solutions) >= limit:
                         return solutions
     return solutions
 
@@ -146,25 +148,58 @@ def _find_rows(text: str, labels: list[str], start: int) -> list[tuple[str, int,
 
 
 def _t3_rows(text: str, template: str) -> list[list[str]]:
-    labels = []
-    for m in codes_of(template):
-        if m.code.startswith("requests.") and m.code.endswith(".total"):
-            labels.append(m.row_label.split(" ")[-1])
+    codes = [m for m in codes_of(template) if m.code.startswith("requests.") and m.code.endswith(".total")]
+    labels = [m.row_label.split(" ")[-1] for m in codes]
+    row_of = {m.row_label.split(" ")[-1]: m.code[len("requests."):-len(".total")] for m in codes}
     anchor = re.search(_label_regex(labels[0]) + r"[ \t\ue000]*\d", text)
     if not anchor:
         return []
     rows = _find_rows(text, labels, anchor.start())
-    out = []
+    candidates: dict[str, list[list[int | None]]] = {}
     for i, (label, s, e) in enumerate(rows):
         nxt = rows[i + 1] if i + 1 < len(rows) else None
         chunk = text[e: nxt[1] if nxt else e + 200]
         part = _value_part(chunk, _numbering_of(nxt[0]) if nxt else "")
-        if part is None:
-            continue
-        sols = decode(part, 7, _t3_rule)
-        if len(sols) == 1:
-            out.append([label] + [_cell(v) for v in sols[0]])
-    return out
+        if part is not None:
+            candidates[label] = decode(part, 7, _t3_rule, limit=MAX_JOINT)
+    _resolve_by_columns(candidates, row_of)
+    return [[label] + [_cell(v) for v in sols[0]] for label, sols in candidates.items() if len(sols) == 1]
+
+
+MAX_JOINT = 6
+
+
+def _resolve_by_columns(candidates: dict, row_of: dict) -> None:
+    """Pick among a few readings of ambiguous rows with table 三's column sums: in every column
+    the result rows add up to （七）总计, and new + carried_in = 总计 + carried_out."""
+    by_row = {row_of[label]: label for label in candidates}
+    result_rows = [label for label in candidates if row_of[label].startswith("result.")
+                   and row_of[label] != "result.total"]
+    expected_results = [r for r in row_of.values() if r.startswith("result.") and r != "result.total"]
+    total = by_row.get("result.total")
+    if not total or len(result_rows) != len(expected_results):
+        return                       # a result row is missing: the sums cannot decide
+    involved = result_rows + [total] + [by_row[r] for r in ("new", "carried_in", "carried_out") if r in by_row]
+    if any(not candidates[label] for label in involved):
+        return
+    ambiguous = [label for label in involved if len(candidates[label]) > 1]
+    if not ambiguous or any(len(candidates[label]) >= MAX_JOINT for label in ambiguous):
+        return
+    fits = []
+    for choice in itertools.product(*[candidates[label] for label in ambiguous]):
+        pick = {label: candidates[label][0] for label in involved} | dict(zip(ambiguous, choice))
+        v = {label: [c or 0 for c in cells] for label, cells in pick.items()}
+        ok = all(sum(v[label][c] for label in result_rows) == v[total][c] for c in range(7))
+        if ok and all(r in by_row for r in ("new", "carried_in", "carried_out")):
+            ok = all(v[by_row["new"]][c] + v[by_row["carried_in"]][c] == v[total][c] + v[by_row["carried_out"]][c]
+                     for c in range(7))
+        if ok:
+            fits.append(choice)
+            if len(fits) > 1:
+                return
+    if len(fits) == 1:
+        for label, cells in zip(ambiguous, fits[0]):
+            candidates[label] = [cells]
 
 
 def _t4_rows(text: str) -> list[list[str]]:
@@ -247,6 +282,7 @@ def grids_from_flattened(text: str) -> list[Grid]:
         return []
     text = text.replace("&nbsp;", _BLANK).replace("\u00a0", _BLANK)
     text = unicodedata.normalize("NFKC", text).replace("\u3000", " ")
+    text = re.sub(r"[“”\"'‘’]", "", text)          # 危及“三安全一稳定”: quotes vary, drop them
     grids = []
     template = "gk2021" if re.search(r"本年制发件数|现行有效件数|逾期不补正|收费通知|本年收费金额", text) else "gk2019"
     rows = _t2_rows(text, template) + _t3_rows(text, template) + _t4_rows(text)

@@ -48,7 +48,7 @@ def test_flattened_text_is_never_wrong_and_mostly_found(seed):
     g = got(s)
     assert s.template == TEMPLATE
     assert {k: x for k, x in g.items() if exp.get(k) != x} == {}
-    assert len(g) >= 0.5 * len(exp)
+    assert len(g) >= 0.6 * len(exp)
     assert all(m.method == "flattened-decoded" for m in s.metrics)
     assert any("flattened" in n for n in s.notes)
 
