@@ -92,7 +92,7 @@ def norm_label(label: str | None) -> str:
     t = clean_cell(label)
     t = strip_numbering(t)
     t = t.replace("条列", "条例").replace("政务微", "政务微").replace("政府微博", "政务微博")
-    t = t.replace("政府微信", "政务微信")
+    t = t.replace("政府微信", "政务微信").replace("其它", "其他").replace("合计", "总计")
     t = re.sub(r"[\s:：,，。;；、" + re.escape(_QUOTES) + "]", "", t)
     t = t.replace("（", "(").replace("）", ")")
     return t

@@ -105,3 +105,12 @@ def test_gk2019_report_on_2021_keeps_its_layout():
     v = make_values("gk2019", 5)
     s = extract_statistics(render_html("gk2019", v).replace("2019〕60号", "2021〕30号"), "")
     assert s.template == "gk2019"
+
+
+def test_label_synonyms_and_numbering_variants():
+    v = make_values(TEMPLATE, 8)
+    html = (render_html(TEMPLATE, v).replace("（七）总计", "(七)合计").replace("1.属于国家秘密", "1、属于国家秘密")
+            .replace(">其他<", ">其它<").replace("三、本年度办理结果", "三、本年度办 理结果"))
+    s = extract_statistics(html, "")
+    assert got(s) == expected_metrics(v)
+    assert failing(s) == []
