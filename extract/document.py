@@ -102,12 +102,31 @@ REPORT_TITLE = re.compile(
     r"(信息公开|政务公开).{0,14}(年度报告|年报|工作报告|年度工作报告)|信息公开年报|年度.{0,8}信息公开.{0,10}报告")
 NOT_REPORT_TITLE = re.compile(
     r"(通知|通报|要点|意见|方案|办法|规定|指南|目录|更正|说明|解读|公告|公示|批复|征集|统计表$|"
-    r"法治政府|关于报送|关于做好|关于印发|关于开展|编制发布|考核|评估|整改|清单)")
+    r"法治政府|关于报送|关于做好|关于印发|关于开展|编制发布|考核|评估|整改|清单|召开|会议|部署会|座谈|培训|"
+    r"工作推进|动态|解读|图解)")
+# The national format's section headings, as numbered lines: a report's skeleton.
+REPORT_SECTIONS = re.compile(
+    r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(?:总体情况|概述|主动公开政府信息(?:的)?情况|收到和处理政府信息公开申请情况|"
+    r"依申请公开政府信息(?:的)?情况|政府信息公开行政复议|因政府信息公开(?:申请)?(?:被申请)?行政复议|"
+    r"政府信息公开工作存在的主要问题|存在的主要问题|其他需要报告的事项|政府信息公开的收费)", re.M)
 EVIDENCE = ("主动公开", "依申请", "行政复议", "行政诉讼", "政府信息公开", "信息公开")
 _CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
               "六": "6", "七": "7", "八": "8", "九": "9"}
 _CN_YEAR = re.compile(r"[二][〇零○Ｏ一二三四五六七八九]{3}(?=年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*年?")
+_CJK_CHARS = "\u4e00-\u9fff"
+_NOT_BODIES = {"政府", "人民政府", "本级", "全县", "全市", "全区", "全镇", "本单位", "本机关", "单位", "机关"}
+
+
+def plausible_body(name: str | None) -> bool:
+    """A name that can be an issuing body (not "政府", "我局", "二是…。")."""
+    if not name or name in _NOT_BODIES or len(name) > 40:
+        return False
+    if name[0] in "本我全该各其" or re.search(r"[。，,；;：:！!？?、]|[一二三四五六]是", name):
+        return False
+    return bool(BODY_SUFFIX.search(name))
+
+
 BODY_SUFFIX = re.compile(
     r"(人民政府|政府办公室|政府办|管委会|管理委员会|委员会|办公室|办公厅|办事处|街道|局|厅|委|院|署|中心|办|"
     r"政府|区|县|市|镇|乡|所|站|队|公司|集团)$")
@@ -130,11 +149,22 @@ def _cn_year(text: str) -> str:
     return _CN_YEAR.sub(lambda m: "".join(_CN_DIGITS.get(c, c) for c in m.group(0)), text)
 
 
+# "现向社会公布龙口镇2022年度政府信息公开工作年度报告。": the report's own name
+_PUBLISHED_NAME = re.compile(r"(?:公布|编制|发布)\s*([^。，,；;《》“”]{4,50}?(?:政府信息公开|信息公开|政务公开)[^。，,；;]{0,8}?(?:年度报告|年报))")
+_LABEL_PREFIX = re.compile(r"^\s*(?:名\s*称|标\s*题|题\s*名|文章标题)\s*[:：]\s*")
+
+
 def _clean_title(t: str | None) -> str | None:
     if not t:
         return None
-    t = re.sub(r"\s+", " ", t).strip(" \u3000\xa0【】[]")
-    return t or None
+    t = _LABEL_PREFIX.sub("", re.sub(r"\s+", " ", t)).strip(" \u3000\xa0【】[]")
+    # breadcrumbs ("首页 > 信息公开 > 年度报告") and table rows are never titles
+    if not t or re.search(r"[>»|]|当前位置|所在位置|第二十条", t):
+        return None
+    # a sentence ("根据…，制定本报告：") is not a title
+    if re.search(r"[，,。；;]|[:：]$|^根据", nfkc(t).replace(",", "，")):
+        return None
+    return t
 
 
 @dataclass
@@ -163,10 +193,13 @@ def title_candidates(html: str | None, text: str, link_text: str | None = None) 
             cands.extend(p for p in _SITE_SPLIT.split(soup.title.string) if p)
     if link_text:
         cands.append(link_text)
-    for line in text.splitlines()[:8]:
+    for line in text.splitlines()[:12]:
         # a section heading ("一、概述", "（一）…") is never the title
         if 4 <= len(line) <= 60 and not _SECTION.match(nfkc(line)):
             cands.append(line)
+    m = _PUBLISHED_NAME.search(nfkc(text[:600]))
+    if m:
+        cands.append(m.group(1))
     out = []
     for c in cands:
         c = _clean_title(c)
@@ -202,12 +235,27 @@ def year_of(title: str | None, text: str, published: str | None) -> int | None:
         m = _YEAR.search(_cn_year(nfkc(title)))
         if m:
             return int(m.group(1))
+    opening = _cn_year(nfkc(text[:1500]))
+    for pat in (r"截[止至]\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日",
+                r"(?:^|\n)\s*((?:19|20)\d{2})\s*年度?\s*[,，]", r"((?:19|20)\d{2})\s*年度?\s*[,，]",
+                r"本年度[^。]{0,30}?((?:19|20)\d{2})\s*年", r"(?:^|\n)\s*((?:19|20)\d{2})\s*年"):
+        m = re.search(pat, opening)
+        if m:
+            return int(m.group(1))
     if published and published[:4].isdigit():
         return int(published[:4]) - 1  # reports come out in the first quarter about the year before
     return None
 
 
 def body_of(title: str | None, text: str, html: str | None, source_body: str | None = None) -> str | None:
+    for name in _body_candidates(title, text, html):
+        if plausible_body(name):
+            return name
+    return source_body
+
+
+def _body_candidates(title: str | None, text: str, html: str | None):
+    """Places a report names its issuing body, most telling first."""
     if title:
         t = _cn_year(nfkc(title))
         m = re.match(r"^(.{2,40}?)\s*(?:关于)?\s*(?:(?:19|20)\d{2})\s*年", t)
@@ -217,8 +265,11 @@ def body_of(title: str | None, text: str, html: str | None, source_body: str | N
             if len(body) >= 2 and not re.fullmatch(r"[\d\s年度]+", body):
                 # titles shorten "攸县网岭镇人民政府" to "攸县网岭镇": take the full name the text uses
                 if re.search(r"(区|县|市|镇|乡|旗)$", body) and body + "人民政府" in text:
-                    return body + "人民政府"
-                return body
+                    yield body + "人民政府"
+                yield body
+        m = re.match(r"^(?:19|20)\d{2}\s*年度?\s*([^\s\d]{2,30}?)\s*(?:政府信息公开|信息公开|政务公开)", t)
+        if m and m.group(1)[0] not in "本我全该" and BODY_SUFFIX.search(m.group(1)):
+            yield m.group(1)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     # the opening names the body: "公布2016年度攸县人民政府政府信息公开工作年度报告", "2016年，攸县人民政府认真…"
     opening = nfkc(text[:1500])
@@ -226,32 +277,31 @@ def body_of(title: str | None, text: str, html: str | None, source_body: str | N
         for m in pat.finditer(opening):
             name = m.group(1)
             if len(name) >= 3 and BODY_SUFFIX.search(name) and name[0] not in "本我全该":
-                return name
-    for i, line in enumerate(lines[:6]):
+                yield name
+    for i, line in enumerate(lines[:14]):
         if REPORT_TITLE.search(nfkc(line)) and i > 0:
             prev = lines[i - 1]
-            if len(prev) <= 25 and BODY_SUFFIX.search(prev):
-                return prev
+            if len(prev) <= 25 and BODY_SUFFIX.search(prev) and not REPORT_TITLE.search(nfkc(prev)):
+                yield prev
     head = nfkc(text[:800])
     m = re.search(r"(?:来源|发布机构|发文机关|信息来源)\s*[:：]\s*([^\s:：|]{2,30})", head)
     if m and BODY_SUFFIX.search(m.group(1)):
-        return m.group(1)
+        yield m.group(1)
     if html:
         soup = BeautifulSoup(html, "lxml")
         for name in ("ContentSource", "contentsource", "author", "SiteName"):
             tag = soup.find("meta", attrs={"name": name})
             if tag and tag.get("content") and BODY_SUFFIX.search(tag["content"].strip()):
-                return tag["content"].strip()
+                yield tag["content"].strip()
         m = re.search(r"(?:来源|发布机构)\s*[:：]\s*([^\s<:：|]{2,30})", nfkc(soup.get_text(" ")[:3000]))
         if m and BODY_SUFFIX.search(m.group(1)):
-            return m.group(1)
+            yield m.group(1)
     # a signature line near the end: "衡阳市教育局\n2021年1月20日"
     for i in range(len(lines) - 1, max(len(lines) - 6, 0), -1):
         if re.match(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月", nfkc(lines[i])) and i > 0:
             prev = lines[i - 1]
             if len(prev) <= 25 and BODY_SUFFIX.search(prev):
-                return prev
-    return source_body
+                yield prev
 
 
 _DATE_PATTERNS = (
@@ -280,9 +330,15 @@ def published_of(html: str | None, text: str) -> str | None:
 def classify(html: str | None, text: str, link_text: str | None = None, source_body: str | None = None,
              has_statistics: bool = False, filename: str | None = None) -> Facts:
     cands = title_candidates(html, text, link_text)
-    if filename:
+    if filename and re.search(f"[{_CJK_CHARS}]", filename):  # "统计表.xls" names something; "P0202.pdf" does not
         cands.append(re.sub(r"\.\w{2,4}$", "", filename))
     title = choose_title(cands)
+    # The page's own headline (meta, h1, <title>) outranks a report name quoted in its text:
+    # a 指南 that mentions "年度报告" is still a 指南.
+    primary = cands[0] if cands and html else None
+    if primary and primary != title and NOT_REPORT_TITLE.search(nfkc(primary)) \
+            and not re.search(r"(年度报告|年报)$", nfkc(primary)):
+        title = primary
     ntitle = nfkc(title or "")
     head = nfkc(text[:400])
     evidence = sum(1 for w in EVIDENCE if w in text)
@@ -292,6 +348,8 @@ def classify(html: str | None, text: str, link_text: str | None = None, source_b
         is_report, reason = True, "title names an information-disclosure annual report"
     elif REPORT_TITLE.search(head) and not NOT_REPORT_TITLE.search(head[:60]) and evidence >= 3:
         is_report, reason = True, "text opens as an information-disclosure annual report"
+    elif len(set(m.group(0).strip() for m in REPORT_SECTIONS.finditer(text))) >= 3 and evidence >= 3:
+        is_report, reason = True, "laid out in the sections of the national report format"
     elif has_statistics and evidence >= 3:
         is_report, reason = True, "carries the national statistics table"
     else:
@@ -355,7 +413,13 @@ class Analysis:
     def template(self) -> str | None:
         if not self.facts.is_report:
             return None
-        return self.stats.template or "narrative"
+        if self.stats.template:
+            return self.stats.template
+        # no table read: a report citing the 2019/2021 format notice (its table may be an
+        # image, or cut off) is still of that template; otherwise it is narrative
+        from nianbao.extract.narrative import template_by_text
+
+        return template_by_text(self.doc["text"], self.facts.year) or "narrative"
 
 
 def analyse(data: bytes, content_type: str | None = None, filename: str | None = None,

@@ -129,6 +129,25 @@ def load_cases(cases_dir: str | Path, split: str | None = None) -> list[tuple[Pa
     return out
 
 
+def _body_core(name: str) -> str:
+    for suffix in ("人民政府", "办事处"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            name = name[: -len(suffix)]
+    return name
+
+
+def same_body(got: str | None, expected: str | None) -> bool:
+    """The same body, named with or without its region or 人民政府:
+    平利县正阳镇 = 正阳镇, 武江区龙归镇人民政府 = 龙归镇, but 衡阳县 != 衡阳市."""
+    if got == expected:
+        return True
+    if not got or not expected:
+        return False
+    a, b = _body_core(got), _body_core(expected)
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 2 and long_.endswith(short)
+
+
 def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "document") -> dict:
     cells_by_template: dict[str, _PR] = defaultdict(_PR)
     cells_by_layout: dict[str, _PR] = defaultdict(_PR)
@@ -160,7 +179,8 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
         for field in ("template", "year", "body"):
             if field != "template" and pred.get("is_report") is None:
                 continue     # the statistics-only fallback says nothing about year/body
-            counts[field][0] += int(pred.get(field) == expected.get(field))
+            same = same_body if field == "body" else (lambda a, b: a == b)
+            counts[field][0] += int(same(pred.get(field), expected.get(field)))
             counts[field][1] += 1
         pm, em = pred.get("metrics") or {}, expected.get("metrics") or {}
         template = expected.get("template") or "none"

@@ -198,7 +198,7 @@ def template_by_text(text: str, year: int | None = None) -> str | None:
         return "gk2021"
     if re.search(r"国办公开办函\s*[〔\[(（]?\s*2019\s*[〕\])）]?\s*60\s*号", t):
         return "gk2019"
-    if year and "收到和处理政府信息公开申请" in t:
+    if year and ("收到和处理政府信息公开申请" in t or "政府信息公开工作年度报告格式" in t):
         return "gk2021" if year >= 2021 else "gk2019" if year >= 2019 else None
     return None
 
