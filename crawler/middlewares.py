@@ -104,6 +104,13 @@ class ArchiveMiddleware:
             return None
         self.stats.inc_value("nianbao/download_errors")
         logger.warning("download failed: %s (%s)", request.url, exception.__class__.__name__)
+        from datetime import datetime, timezone
+
+        self.db["fetch_errors"].insert({
+            "crawl_run_id": self.archive.run_id, "url": request.url, "kind": request.meta.get(KIND),
+            "error": f"{exception.__class__.__name__}: {exception}"[:500],
+            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
 
     def spider_closed(self, spider):
         self.archive.close()

@@ -34,7 +34,7 @@ NIANBAO_BACKOFF_BASE = 2.0       # seconds; doubled per retry of the same reques
 NIANBAO_BACKOFF_MAX = 120.0
 
 DOWNLOAD_TIMEOUT = 60
-DOWNLOAD_MAXSIZE = 100 * 1024 * 1024   # larger attachments are refused, not buffered
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # = the attachment readers' limit; larger files are refused mid-download
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
 
 # How far a generic column crawl may page (a runaway `下一页` loop stops here).

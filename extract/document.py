@@ -195,7 +195,7 @@ def title_candidates(html: str | None, text: str, link_text: str | None = None) 
         cands.append(link_text)
     for line in text.splitlines()[:12]:
         # a section heading ("一、概述", "（一）…") is never the title
-        if 4 <= len(line) <= 60 and not _SECTION.match(nfkc(line)):
+        if 4 <= len(line) <= 60 and "\t" not in line and not _SECTION.match(nfkc(line)):
             cands.append(line)
     m = _PUBLISHED_NAME.search(nfkc(text[:600]))
     if m:

@@ -35,16 +35,18 @@ def _pending_captures(db, only_new: bool) -> list[dict]:
     return list(db.query(sql))
 
 
-def _store_statistics(db, report_id: int, a: Analysis) -> tuple[int, int]:
+def _store_statistics(db, report_id: int, a: Analysis, capture_id: int) -> tuple[int, int]:
     for table in ("metrics", "harmonized", "checks"):
         db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
     db["metrics"].insert_all(({
         "report_id": report_id, "code": m.code, "value": m.value, "unit": m.unit, "raw": m.raw,
         "method": m.method, "source": json.dumps(m.source, ensure_ascii=False), "approximate": int(m.approximate),
+        "capture_id": capture_id,
     } for m in a.stats.metrics))
     db["harmonized"].insert_all(({
         "report_id": report_id, "name": h.name, "value": h.value, "unit": h.unit, "method": h.method,
         "raw": h.raw, "source": json.dumps(h.source, ensure_ascii=False), "approximate": int(h.approximate),
+        "capture_id": capture_id,
     } for h in a.stats.harmonized))
     db["checks"].insert_all(({
         "report_id": report_id, "rule": c.rule, "ok": int(c.ok), "detail": c.detail,
@@ -77,23 +79,43 @@ def _upsert_report(db, cap: dict, a: Analysis, counts: dict) -> int:
         "report_id": report_id, "version": version, "capture_id": cap["id"], "sha256": cap["sha256"],
         "fetched_at": cap["fetched_at"], "title": f.title, "text": a.doc["text"],
     })
-    n_metrics, n_failed = _store_statistics(db, report_id, a)
+    n_metrics, n_failed = _store_statistics(db, report_id, a, cap["id"])
     db["reports"].update(report_id, {"metrics_count": n_metrics, "checks_failed": n_failed})
     index_report(db, report_id, f.title, f.body, a.doc["text"])
     return report_id
 
 
+def _attachment_agreement(db, report_id: int, cap: dict, a: Analysis) -> list[dict]:
+    """Page and attachment are one report: where both carry a figure, they must agree."""
+    page = {code: value for code, value in db.execute(
+        "SELECT code, value FROM metrics WHERE report_id = ?", [report_id])}
+    name = cap["filename"] or cap["link_text"] or cap["url"].rsplit("/", 1)[-1]
+    shared = [m for m in a.stats.metrics if m.code in page]
+    if not shared:
+        return []
+    differ = [f"{m.code}: page {page[m.code]:g}, attachment {m.value:g}" for m in shared
+              if abs(float(page[m.code]) - float(m.value)) > 1e-6]
+    detail = "; ".join(differ[:20]) if differ else f"{len(shared)} figures agree"
+    return [{"report_id": report_id, "rule": f"attachment_agrees[{name}]", "ok": int(not differ), "detail": detail}]
+
+
 def _attach(db, report_id: int, cap: dict, a: Analysis) -> None:
-    """An attachment of a report page: list it; let its statistics fill a page that had none."""
-    row = db.execute("SELECT attachments, template, metrics_count FROM reports WHERE id = ?", [report_id]).fetchone()
+    """An attachment of a report page: list it; its statistics fill a page that had none,
+    and must agree with the page's where both have them."""
+    row = db.execute("SELECT attachments, metrics_count FROM reports WHERE id = ?", [report_id]).fetchone()
     attachments = json.loads(row[0] or "[]")
     entry = {"url": cap["url"], "filename": cap["filename"] or cap["link_text"], "capture_id": cap["id"],
-             "template": a.stats.template, "metrics": len(a.stats.metrics)}
+             "template": a.stats.template, "metrics": len(a.stats.metrics), "ocr": bool(a.doc.get("ocr"))}
     attachments = [x for x in attachments if x["url"] != cap["url"]] + [entry]
     update = {"attachments": json.dumps(attachments, ensure_ascii=False)}
-    if a.stats.template and not row[2]:
-        n_metrics, n_failed = _store_statistics(db, report_id, a)
+    if a.stats.template and not row[1]:
+        n_metrics, n_failed = _store_statistics(db, report_id, a, cap["id"])
         update.update(template=a.stats.template, metrics_count=n_metrics, checks_failed=n_failed)
+    elif a.stats.metrics:
+        checks = _attachment_agreement(db, report_id, cap, a)
+        db["checks"].insert_all(checks)
+        failed = db.execute("SELECT count(*) FROM checks WHERE report_id = ? AND ok = 0", [report_id]).fetchone()[0]
+        update["checks_failed"] = failed
     db["reports"].update(report_id, update)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-ARCHIVE_TABLES = ("crawl_runs", "captures")
+ARCHIVE_TABLES = ("crawl_runs", "captures", "fetch_errors")
 DERIVED_TABLES = ("checks", "harmonized", "metrics", "report_versions", "reports", "documents")
 
 
@@ -62,6 +62,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["captures"].create_index(["sha256"])
         db["captures"].create_index(["warc_file", "warc_offset"], unique=True)
         db["captures"].create_index(["crawl_run_id"])
+    if "fetch_errors" not in db.table_names():
+        # Requests that produced no response to archive (timeouts, refused, too large).
+        db["fetch_errors"].create(
+            {"id": int, "crawl_run_id": int, "url": str, "kind": str, "error": str, "at": str},
+            pk="id", foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+        )
+        db["fetch_errors"].create_index(["crawl_run_id"])
     ensure_derived_schema(db)
 
 
@@ -107,18 +114,18 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
     if "metrics" not in names:
         db["metrics"].create(
             {"id": int, "report_id": int, "code": str, "value": float, "unit": str,
-             "raw": str, "method": str, "source": str, "approximate": int},
+             "raw": str, "method": str, "source": str, "approximate": int, "capture_id": int},
             pk="id",
-            foreign_keys=[("report_id", "reports", "id")],
+            foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
         )
         db["metrics"].create_index(["report_id", "code"])
         db["metrics"].create_index(["code"])
     if "harmonized" not in names:
         db["harmonized"].create(
             {"id": int, "report_id": int, "name": str, "value": float, "unit": str,
-             "method": str, "raw": str, "source": str, "approximate": int},
+             "method": str, "raw": str, "source": str, "approximate": int, "capture_id": int},
             pk="id",
-            foreign_keys=[("report_id", "reports", "id")],
+            foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
         )
         db["harmonized"].create_index(["report_id", "name"])
         db["harmonized"].create_index(["name"])
