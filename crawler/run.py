@@ -57,52 +57,78 @@ def build_settings(db_path, archive_dir, run_id, resume_run, overrides: dict | N
     return s
 
 
+def begin_run(db_path, archive_dir, start_urls, sources, overrides, resume: bool = True,
+              started_by: str = "nianbao") -> dict:
+    """Recover the archive, close dead runs, insert this run's row (call with the lock held)."""
+    db = connect(db_path)
+    recovered = Archive(db, archive_dir).recover()
+    interrupted = close_dead_runs(db)
+    resume_run = interrupted if resume else None
+    run_id = db["crawl_runs"].insert({
+        "started_at": now(), "status": "running", "pid": os.getpid(), "host": os.uname().nodename,
+        "start_urls": json.dumps(start_urls or [u for _, u in sources or []], ensure_ascii=False),
+        "sources": json.dumps(sorted({s for s, _ in sources or []}), ensure_ascii=False),
+        "settings": json.dumps(dict(overrides or {}, started_by=started_by), ensure_ascii=False),
+    }).last_pk
+    db.conn.close()
+    return {"run_id": run_id, "resume_run": resume_run, "recovered": recovered["indexed"]}
+
+
+def _count(stats_list: list[dict], key: str) -> int:
+    return sum(int(st.get(key, 0) or 0) for st in stats_list)
+
+
+def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract: bool = True) -> dict:
+    """Extract what is new, write the run's figures to `crawl_runs`, return the summary."""
+    db = connect(db_path)
+    statuses: dict[str, int] = {}
+    for st in stats_list:
+        for k, v in st.items():
+            if k.startswith("nianbao/status/"):
+                statuses[k] = statuses.get(k, 0) + int(v)
+    summary = {
+        "run_id": run["run_id"],
+        "resumed_run": run["resume_run"],
+        "recovered_records": run["recovered"],
+        "pages": _count(stats_list, "nianbao/archived"),
+        "bytes": _count(stats_list, "nianbao/archived_bytes"),
+        "not_modified": _count(stats_list, "nianbao/not_modified"),
+        "from_archive": _count(stats_list, "nianbao/resumed_from_archive"),
+        "errors": _count(stats_list, "nianbao/download_errors")
+        + sum(v for k, v in statuses.items() if k[-3:].isdigit() and int(k[-3:]) >= 400 and not k.endswith("/404")),
+        "not_found": statuses.get("nianbao/status/404", 0),
+        "finish_reason": ",".join(sorted({str(st.get("finish_reason")) for st in stats_list})),
+    }
+    if extract:
+        from nianbao.extract.pipeline import extract_archive
+
+        result = extract_archive(db, archive_dir, only_new=True)
+        summary.update(reports_new=result["reports_new"], reports_updated=result["reports_updated"],
+                       documents=result["documents"], extraction_errors=result["errors"])
+    detail = dict(statuses)
+    for st in stats_list:
+        for k, v in st.items():
+            if "error" in k or k.startswith("nianbao/source/"):
+                detail[k] = detail.get(k, 0) + (v if isinstance(v, int) else 0)
+    db["crawl_runs"].update(run["run_id"], {
+        "finished_at": now(), "status": "finished",
+        "pages": summary["pages"], "bytes": summary["bytes"], "errors": summary["errors"],
+        "reports_new": summary.get("reports_new"), "reports_updated": summary.get("reports_updated"),
+        "error_detail": json.dumps(detail, ensure_ascii=False, default=str),
+    })
+    return summary
+
+
 def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str] | None = None,
               sources: list[tuple[str, str]] | None = None, overrides: dict | None = None,
               resume: bool = True, extract: bool = True) -> dict:
     """Crawl, then extract; returns the run's summary (also stored in `crawl_runs`)."""
     with CrawlLock(db_path):
-        db = connect(db_path)
-        recovered = Archive(db, archive_dir).recover()
-        interrupted = close_dead_runs(db)
-        resume_run = interrupted if resume else None
-        run_id = db["crawl_runs"].insert({
-            "started_at": now(), "status": "running", "pid": os.getpid(), "host": os.uname().nodename,
-            "start_urls": json.dumps(start_urls or [u for _, u in sources or []], ensure_ascii=False),
-            "sources": json.dumps(sorted({s for s, _ in sources or []}), ensure_ascii=False),
-            "settings": json.dumps(overrides or {}, ensure_ascii=False),
-        }).last_pk
-        settings = build_settings(db_path, archive_dir, run_id, resume_run, overrides)
+        run = begin_run(db_path, archive_dir, start_urls, sources, overrides, resume)
+        settings = build_settings(db_path, archive_dir, run["run_id"], run["resume_run"], overrides)
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ReportColumnSpider)
         process.crawl(crawler, start_urls=start_urls, sources=sources)
         process.start()
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        summary = {
-            "run_id": run_id,
-            "resumed_run": resume_run,
-            "recovered_records": recovered["indexed"],
-            "pages": int(stats.get("nianbao/archived", 0)),
-            "bytes": int(stats.get("nianbao/archived_bytes", 0)),
-            "not_modified": int(stats.get("nianbao/not_modified", 0)),
-            "from_archive": int(stats.get("nianbao/resumed_from_archive", 0)),
-            "errors": int(stats.get("nianbao/download_errors", 0))
-            + sum(int(v) for k, v in stats.items() if k.startswith("nianbao/status/") and k[-3:].isdigit()
-                  and int(k[-3:]) >= 400 and not k.endswith("/404")),
-            "not_found": int(stats.get("nianbao/status/404", 0)),
-            "finish_reason": stats.get("finish_reason"),
-        }
-        if extract:
-            from nianbao.extract.pipeline import extract_archive
-
-            result = extract_archive(db, archive_dir, only_new=True)
-            summary.update(reports_new=result["reports_new"], reports_updated=result["reports_updated"],
-                           documents=result["documents"], extraction_errors=result["errors"])
-        db["crawl_runs"].update(run_id, {
-            "finished_at": now(), "status": "finished",
-            "pages": summary["pages"], "bytes": summary["bytes"], "errors": summary["errors"],
-            "reports_new": summary.get("reports_new"), "reports_updated": summary.get("reports_updated"),
-            "error_detail": json.dumps({k: v for k, v in stats.items() if "status/" in k or "error" in k},
-                                       ensure_ascii=False, default=str),
-        })
-        return summary
+        return finish_run(db_path, archive_dir, run, [stats], extract)

@@ -3,6 +3,8 @@
 Anything here can be overridden with `nianbao crawl -s NAME=VALUE`, exactly as
 with `scrapy crawl -s`.
 """
+import os
+
 from nianbao import __version__
 
 PROJECT_URL = "https://github.com/nianbao/nianbao"
@@ -50,6 +52,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Conditional requests for pages already archived (ETag / Last-Modified).
     "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
 }
+
+EXTENSIONS = {
+    # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
+    "nianbao.crawler.extension.RunRecorder": 100,
+}
+# Where the archive lives when a crawl is not started by `nianbao crawl` (Scrapyd, `scrapy crawl`).
+NIANBAO_DB = os.environ.get("NIANBAO_DB", "data/nianbao.db")
+NIANBAO_ARCHIVE = os.environ.get("NIANBAO_ARCHIVE", "data/warc")
+NIANBAO_PROGRESS_INTERVAL = 30.0  # seconds between progress lines on long runs
 
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -19,9 +19,18 @@ class ReportColumnSpider(scrapy.Spider):
     name = "column"
 
     def __init__(self, start_urls=None, sources=None, *args, **kwargs):
+        """start_urls: column list pages; sources: [(source id, url)] or, from
+        `scrapy crawl -a sources=a,b` / Scrapyd, a comma-separated list of registry ids.
+        Neither: the whole registry."""
         super().__init__(*args, **kwargs)
         if isinstance(start_urls, str):
             start_urls = [u for u in start_urls.split(",") if u]
+        if isinstance(sources, str) or (not start_urls and not sources):
+            from nianbao.spiders.registry import load_sources
+
+            wanted = {x for x in (sources or "").split(",") if x}
+            sources = [(e["id"], c["url"]) for e in load_sources() if not wanted or e["id"] in wanted
+                       for c in e["columns"]]
         # [(url, source_id)]: from --start-url, or from the sources registry
         self.columns: list[tuple[str, str | None]] = [(u, None) for u in (start_urls or [])]
         for source_id, url in sources or []:

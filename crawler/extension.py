@@ -1,0 +1,71 @@
+"""Scrapy extension: one `crawl_runs` row per crawl, however the crawl was started.
+
+`nianbao crawl` opens and closes the run itself (it may run several spiders in
+one run) and passes NIANBAO_RUN_ID. Started any other way — `scrapy crawl
+column`, Scrapyd — this extension does the same job: recover the archive,
+take the lock, record the run, and at the end extract what is new.
+It also prints a progress line for long runs.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class RunRecorder:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        s = crawler.settings
+        self.managed = not s.getint("NIANBAO_RUN_ID")
+        self.progress_every = s.getfloat("NIANBAO_PROGRESS_INTERVAL", 30.0)
+        self._last = 0.0
+        self.lock = None
+        if self.managed:
+            from nianbao.crawler.lock import AlreadyRunning, CrawlLock
+            from nianbao.crawler.run import begin_run
+
+            self.lock = CrawlLock(s.get("NIANBAO_DB"))
+            try:
+                self.lock.__enter__()
+            except AlreadyRunning as e:
+                raise NotConfigured(str(e))  # Scrapy then runs without archiving: refuse instead below
+            self.run = begin_run(s.get("NIANBAO_DB"), s.get("NIANBAO_ARCHIVE"), start_urls=None, sources=None,
+                                 overrides={}, resume=True, started_by="scrapy")
+            # Settings are not frozen yet: the middlewares built next read these.
+            s.set("NIANBAO_RUN_ID", self.run["run_id"], priority="cmdline")
+            s.set("NIANBAO_RESUME_RUN", self.run["resume_run"] or 0, priority="cmdline")
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def response_received(self, response, request, spider):
+        now = time.monotonic()
+        if self.progress_every and now - self._last >= self.progress_every:
+            self._last = now
+            st = self.crawler.stats
+            logger.info("progress: %d responses archived (%d not modified), %d pages queued, %d errors",
+                        st.get_value("nianbao/archived", 0), st.get_value("nianbao/not_modified", 0),
+                        len(self.crawler.engine.slot.scheduler) if getattr(self.crawler.engine, "slot", None)
+                        and self.crawler.engine.slot.scheduler else 0,
+                        st.get_value("nianbao/download_errors", 0))
+
+    def spider_closed(self, spider, reason):
+        if not self.managed:
+            return
+        from nianbao.crawler.run import finish_run
+
+        s = self.crawler.settings
+        try:
+            summary = finish_run(s.get("NIANBAO_DB"), s.get("NIANBAO_ARCHIVE"), self.run,
+                                 [self.crawler.stats.get_stats()], extract=s.getbool("NIANBAO_EXTRACT", True))
+            logger.info("nianbao run %s: %s", self.run["run_id"], summary)
+        finally:
+            self.lock.__exit__(None, None, None)
