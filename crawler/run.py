@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from nianbao.archive.store import Archive
@@ -119,16 +119,70 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
     return summary
 
 
+def _groups(start_urls, sources, render) -> list[tuple[str, str | None, list[str] | None, list]]:
+    """One crawler per (spider family, rendering): [(spider name, render, start_urls, sources)]."""
+    from nianbao.spiders.registry import load_sources
+
+    groups: dict[tuple[str, str | None], list] = {}
+    if start_urls:
+        groups[("column", render)] = []
+    if sources:
+        info = {e["id"]: e for e in load_sources()}
+        for source_id, url in sources:
+            entry = info.get(source_id, {})
+            column = next((c for c in entry.get("columns", []) if c["url"] == url), {})
+            key = (column.get("spider") or entry.get("spider") or "column",
+                   column.get("render") or entry.get("render") or render)
+            groups.setdefault(key, []).append((source_id, url))
+    return [(name, rend, start_urls if (name, rend) == ("column", render) else None, srcs)
+            for (name, rend), srcs in groups.items()]
+
+
 def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str] | None = None,
               sources: list[tuple[str, str]] | None = None, overrides: dict | None = None,
-              resume: bool = True, extract: bool = True) -> dict:
-    """Crawl, then extract; returns the run's summary (also stored in `crawl_runs`)."""
-    with CrawlLock(db_path):
+              resume: bool = True, extract: bool = True, render: str | None = None,
+              redis_url: str | None = None) -> dict:
+    """Crawl, then extract; returns the run's summary (also stored in `crawl_runs`).
+
+    Sources of different CMS families run their own spider, side by side in one
+    process; `render="browser"` fetches through headless Chromium; `redis_url`
+    shares the queue and the dupe filter with other crawler processes.
+    """
+    from nianbao.spiders.catalog import spider_class
+
+    with CrawlLock(db_path) if not redis_url else _no_lock():
         run = begin_run(db_path, archive_dir, start_urls, sources, overrides, resume)
-        settings = build_settings(db_path, archive_dir, run["run_id"], run["resume_run"], overrides)
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler(ReportColumnSpider)
-        process.crawl(crawler, start_urls=start_urls, sources=sources)
+        base = build_settings(db_path, archive_dir, run["run_id"], run["resume_run"], overrides)
+        if redis_url:
+            from nianbao.crawler.distributed import distributed_settings
+
+            for key, value in distributed_settings(redis_url).items():
+                base.set(key, value, priority="project")
+        process = CrawlerProcess(base)
+        crawlers = []
+        for name, rend, urls, srcs in _groups(start_urls, sources, render):
+            settings = base.copy()
+            if rend == "browser":
+                from nianbao.crawler.browser import browser_settings
+
+                for key, value in browser_settings().items():
+                    settings.set(key, value, priority="project")
+            # each crawler gets its own settings (a browser crawl has its own download handler)
+            init_reactor = not process._initialized_reactor
+            process._initialized_reactor = True
+            crawler = Crawler(spider_class(name), settings, init_reactor=init_reactor)
+            process.crawl(crawler, start_urls=urls, sources=srcs or None, render=rend)
+            crawlers.append(crawler)
         process.start()
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        return finish_run(db_path, archive_dir, run, [stats], extract)
+        stats = [c.stats.get_stats() for c in crawlers if c.stats]
+        return finish_run(db_path, archive_dir, run, stats, extract)
+
+
+class _no_lock:
+    """Distributed crawls share one database on purpose: no per-process lock."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

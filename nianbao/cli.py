@@ -74,7 +74,11 @@ def cli():
               help="Override a Scrapy setting, as with `scrapy crawl -s`.")
 @click.option("--no-resume", is_flag=True, help="Do not reuse pages an interrupted run already archived.")
 @click.option("--no-extract", is_flag=True, help="Only crawl and archive; run `nianbao extract` later.")
-def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_extract):
+@click.option("--browser", is_flag=True,
+              help="Fetch the --start-url columns through headless Chromium (portals that need JavaScript).")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Share the queue and dupe filter with other crawler processes (scrapy-redis), e.g. redis://127.0.0.1:6379/0.")
+def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_extract, browser, redis_url):
     """Crawl report columns, archive every response, extract the reports.
 
     Polite by default: robots.txt obeyed, one request per second per host,
@@ -104,7 +108,8 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
         click.echo(f"Crawling {len(sources)} report columns of {len(entries)} sources from the registry")
     try:
         summary = run_crawl(db_path, archive_dir, list(start_urls) or None, sources, _parse_settings(settings),
-                            resume=not no_resume, extract=not no_extract)
+                            resume=not no_resume, extract=not no_extract,
+                            render="browser" if browser else None, redis_url=redis_url)
     except AlreadyRunning as e:
         click.echo(f"nianbao crawl: {e}; not starting a second one", err=True)
         sys.exit(75)  # EX_TEMPFAIL: cron/systemd may simply try again later

@@ -18,7 +18,7 @@ from nianbao.spiders.links import attachment_links, classify_list_links, column_
 class ReportColumnSpider(scrapy.Spider):
     name = "column"
 
-    def __init__(self, start_urls=None, sources=None, *args, **kwargs):
+    def __init__(self, start_urls=None, sources=None, render=None, *args, **kwargs):
         """start_urls: column list pages; sources: [(source id, url)] or, from
         `scrapy crawl -a sources=a,b` / Scrapyd, a comma-separated list of registry ids.
         Neither: the whole registry."""
@@ -37,18 +37,25 @@ class ReportColumnSpider(scrapy.Spider):
             self.columns.append((url, source_id))
         self.allowed_domains = sorted({urlparse(u).hostname for u, _ in self.columns if urlparse(u).hostname})
         self.pages_seen: dict[str, int] = {}
+        # render="browser": every request goes through headless Chromium (portals that need JS)
+        self.render = render
+        self.extra_meta: dict = {}
+        if render == "browser":
+            from nianbao.crawler.browser import browser_request_meta
+
+            self.extra_meta = browser_request_meta()
 
     async def start(self):
         for url, source_id in self.columns:
             yield scrapy.Request(url, callback=self.parse_list, meta={
                 "nianbao_kind": "list", "column": column_prefix(url), "source": source_id,
-                "start_url": url,
+                "start_url": url, **self.extra_meta,
             })
 
     def _meta(self, response, kind: str, text: str | None = None) -> dict:
         return {"nianbao_kind": kind, "column": response.meta.get("column"),
                 "source": response.meta.get("source"), "start_url": response.meta.get("start_url"),
-                "link_text": text}
+                "link_text": text, **self.extra_meta}
 
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
