@@ -32,7 +32,12 @@ _DEFAULT = Path(__file__).with_name("sources.json")
 
 
 def load_sources(path: str | Path | None = None) -> list[dict]:
-    """The registry's sources, in file order (the packaged sources.json by default)."""
+    """The registry's sources, in file order: `path`, else $NIANBAO_SOURCES (a registry
+    of your own, e.g. for a private list of portals), else the packaged sources.json."""
+    import os
+
+    if path is None and os.environ.get("NIANBAO_SOURCES"):
+        path = os.environ["NIANBAO_SOURCES"]
     p = Path(path) if path is not None else _DEFAULT
     if not p.exists() and path is None:  # installed as a zip or without package data
         from importlib.resources import files
