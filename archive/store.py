@@ -19,8 +19,9 @@ _DROP_HEADERS = {"transfer-encoding"}
 
 # Our own WARC headers, so that `recover()` can rebuild an index row from the
 # WARC file alone after a crash between writing the record and indexing it.
-H_KIND, H_RUN, H_REFERER, H_LINK_TEXT, H_FILENAME = (
-    "X-Nianbao-Kind", "X-Nianbao-Run", "X-Nianbao-Referer", "X-Nianbao-Link-Text", "X-Nianbao-Filename")
+H_KIND, H_RUN, H_REFERER, H_LINK_TEXT, H_FILENAME, H_SOURCE = (
+    "X-Nianbao-Kind", "X-Nianbao-Run", "X-Nianbao-Referer", "X-Nianbao-Link-Text", "X-Nianbao-Filename",
+    "X-Nianbao-Source")
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Archive:
 
     def store(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
               kind: str = "other", referer: str | None = None, link_text: str | None = None,
-              filename: str | None = None) -> int:
+              filename: str | None = None, source: str | None = None) -> int:
         headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
         sha = hashlib.sha256(body).hexdigest()
         fetched_at = warc_date()
@@ -93,6 +94,8 @@ class Archive:
             extra[H_LINK_TEXT] = link_text[:500]
         if filename:
             extra[H_FILENAME] = filename
+        if source:
+            extra[H_SOURCE] = source
         original = self.db.execute(
             "SELECT url, fetched_at FROM captures WHERE sha256 = ? AND record_type = 'response' LIMIT 1", [sha]
         ).fetchone() if body else None
@@ -107,10 +110,10 @@ class Archive:
                                                  f"sha256:{sha}")
             record_type = "response"
         return self._index(url, status, headers, len(body), sha, warc.name, offset, length, record_type,
-                           fetched_at, kind, referer, link_text, filename, self.run_id)
+                           fetched_at, kind, referer, link_text, filename, self.run_id, source)
 
     def _index(self, url, status, headers, length, sha, warc_name, offset, warc_length, record_type,
-               fetched_at, kind, referer, link_text, filename, run_id) -> int:
+               fetched_at, kind, referer, link_text, filename, run_id, source=None) -> int:
         row = {
             "url": url, "fetched_at": fetched_at, "status": status,
             "content_type": _header(headers, "content-type"),
@@ -119,6 +122,7 @@ class Archive:
             "kind": kind, "etag": _header(headers, "etag"),
             "last_modified": _header(headers, "last-modified"),
             "filename": filename, "referer": referer, "link_text": link_text, "crawl_run_id": run_id,
+            "source": source,
         }
         table = self.db["captures"]
         # autocommit connection: the row is durable when insert() returns
@@ -163,7 +167,7 @@ class Archive:
                     digest or hashlib.sha256(body).hexdigest(), path.name, offset, length,
                     record.rec_type, wh.get_header("WARC-Date"), own.get(H_KIND, "other"),
                     own.get(H_REFERER), own.get(H_LINK_TEXT), own.get(H_FILENAME),
-                    int(own[H_RUN]) if H_RUN in own else None,
+                    int(own[H_RUN]) if H_RUN in own else None, own.get(H_SOURCE),
                 )
                 indexed += 1
             end = self.db.execute(

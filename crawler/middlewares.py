@@ -89,7 +89,7 @@ class ArchiveMiddleware:
         capture_id = self.archive.store(
             response.url, response.status, reason, headers, response.body, kind=kind,
             referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
-            link_text=request.meta.get("link_text"), filename=filename,
+            link_text=request.meta.get("link_text"), filename=filename, source=request.meta.get("source"),
         )
         request.meta["capture_id"] = capture_id
         self.stats.inc_value("nianbao/archived")

@@ -78,6 +78,20 @@ def _count(stats_list: list[dict], key: str) -> int:
     return sum(int(st.get(key, 0) or 0) for st in stats_list)
 
 
+def record_sources(db, run_id: int) -> None:
+    """Per-source figures of this run (source_runs), from what the run archived."""
+    rows = db.query(
+        """select source, count(*) as pages,
+                  sum(case when status >= 400 and status != 404 then 1 else 0 end) as errors,
+                  count(distinct case when kind in ('detail', 'attachment') and url in (select url from reports)
+                                      then url end) as report_pages,
+                  (select count(*) from reports r join captures c2 on c2.id = r.capture_id
+                    where c2.crawl_run_id = :run and c2.source = captures.source and r.versions = 1) as reports_new
+           from captures where crawl_run_id = :run and source is not null group by source""",
+        {"run": run_id})
+    db["source_runs"].insert_all(({"crawl_run_id": run_id, **r} for r in rows), replace=True)
+
+
 def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract: bool = True) -> dict:
     """Extract what is new, write the run's figures to `crawl_runs`, return the summary."""
     db = connect(db_path)
@@ -110,6 +124,7 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
         for k, v in st.items():
             if "error" in k or k.startswith("nianbao/source/"):
                 detail[k] = detail.get(k, 0) + (v if isinstance(v, int) else 0)
+    record_sources(db, run["run_id"])
     db["crawl_runs"].update(run["run_id"], {
         "finished_at": now(), "status": "finished",
         "pages": summary["pages"], "bytes": summary["bytes"], "errors": summary["errors"],

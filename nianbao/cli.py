@@ -313,20 +313,42 @@ DEMO_EXTRA_COLUMNS = ["/xxgk/szfxxgkml/zfxxgkndbg/szfgzbmndbg/index.html"]
 
 @cli.command()
 @click.argument("action", required=False, type=click.Choice(["list", "check"]), default="list")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def sources(action, as_json):
-    """List the sources registry (government bodies and their report columns).
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each column (check).")
+def sources(action, source_ids, as_json, timeout):
+    """List the sources registry, or check which report columns answer.
+
+    `list` shows every government body and its report-column URLs ("(unverified)"
+    marks URLs not yet seen to exist). `check` fetches each column's list page
+    (one request per column, one per second per host) and tells whether it
+    answers and lists items that look like annual reports: run it when online,
+    before relying on a source. $NIANBAO_SOURCES points at a registry of your own.
 
     \b
     Examples:
         nianbao sources
-        nianbao sources --json
+        nianbao sources check --source hengyang-city
     """
     from nianbao.spiders.registry import load_sources
 
     entries = load_sources()
+    if source_ids:
+        entries = [e for e in entries if e["id"] in set(source_ids)]
     if action == "check":
-        raise click.ClickException("`nianbao sources check` needs the network and comes with issue 5")
+        from nianbao.spiders.check import check_columns
+
+        results = check_columns(entries, timeout=timeout)
+        if as_json:
+            click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+            return
+        for r in results:
+            verdict = "OK" if r["ok"] else "NO REPORTS" if r["status"] == 200 else "FAILED"
+            click.echo(f"{verdict:<10} {r['source']:<28} {r['status'] or '-':<5} items {r['items']:<4} "
+                       f"report-like {r['report_items']:<4} {r['url']}{'  ' + r['error'] if r['error'] else ''}")
+        bad = sum(1 for r in results if not r["ok"])
+        click.echo(f"{len(results) - bad} of {len(results)} columns answer with report-like items")
+        sys.exit(1 if bad else 0)
     if as_json:
         click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
         return

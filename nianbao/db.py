@@ -13,7 +13,23 @@ from pathlib import Path
 
 import sqlite_utils
 
-ARCHIVE_TABLES = ("crawl_runs", "captures", "fetch_errors")
+ARCHIVE_TABLES = ("crawl_runs", "captures", "fetch_errors", "source_runs")
+FLAG_AFTER_RUNS = 3  # a source with no report for this many runs in a row is flagged
+
+SOURCE_HEALTH_SQL = f"""
+select source,
+       count(*) as runs,
+       max(crawl_run_id) as last_run,
+       (select report_pages from source_runs r2 where r2.source = sr.source order by crawl_run_id desc limit 1)
+           as last_report_pages,
+       (select count(*) from (select report_pages from source_runs r3 where r3.source = sr.source
+                              order by crawl_run_id desc limit {FLAG_AFTER_RUNS}) where report_pages = 0)
+           as empty_recent_runs,
+       case when (select count(*) from (select report_pages from source_runs r4 where r4.source = sr.source
+                                         order by crawl_run_id desc limit {FLAG_AFTER_RUNS})
+                  where report_pages = 0) >= {FLAG_AFTER_RUNS} then 1 else 0 end as flagged
+from source_runs sr group by source
+"""
 DERIVED_TABLES = ("checks", "harmonized", "metrics", "report_versions", "reports", "documents")
 
 
@@ -54,6 +70,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 "kind": str,  # robots, list, detail, attachment, other
                 "etag": str, "last_modified": str, "filename": str,
                 "referer": str, "link_text": str, "crawl_run_id": int,
+                "source": str,  # registry source id (null for --start-url crawls)
             },
             pk="id",
             foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
@@ -62,6 +79,19 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["captures"].create_index(["sha256"])
         db["captures"].create_index(["warc_file", "warc_offset"], unique=True)
         db["captures"].create_index(["crawl_run_id"])
+    elif "source" not in db["captures"].columns_dict:
+        db["captures"].add_column("source", str)  # databases made before per-source tracking
+    if "source_runs" not in db.table_names():
+        # What each registry source yielded in each run: a portal that silently
+        # redesigned shows up as runs with no reports (see the source_health view).
+        db["source_runs"].create(
+            {"id": int, "crawl_run_id": int, "source": str, "pages": int, "errors": int,
+             "report_pages": int, "reports_new": int},
+            pk="id", foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+        )
+        db["source_runs"].create_index(["source", "crawl_run_id"], unique=True)
+    if "source_health" not in db.view_names():
+        db.create_view("source_health", SOURCE_HEALTH_SQL)
     if "fetch_errors" not in db.table_names():
         # Requests that produced no response to archive (timeouts, refused, too large).
         db["fetch_errors"].create(
