@@ -59,7 +59,12 @@ async def capture_body(request, datasette):
 
 # Table views show the start of long report texts; row pages (body.row) show it all.
 CSS = """
+dl.column-descriptions { columns: 3 22em; column-gap: 2em; font-size: 0.8rem; margin: 0.5em 0; }
+dl.column-descriptions dt { break-after: avoid; }
+dl.column-descriptions dd { break-before: avoid; margin-bottom: 0.3em; }
 body.table td.col-text { max-width: 40em; }
+body.table td.col-title, body.table td.col-body { min-width: 12em; }
+body.table td.col-url { max-width: 16em; word-break: break-all; font-size: 0.85em; }
 body.table td.col-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
 """
 
