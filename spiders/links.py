@@ -167,3 +167,192 @@ def attachment_links(html: str, page_url: str) -> list[Link]:
         text = " ".join(t.strip() for t in a.xpath(".//text()").getall()).strip()
         out.append(Link(url, text or (a.attrib.get("title") or ""), "attachment"))
     return out
+
+
+# --- Lists a page's script fetches as JSON (TRS 政府信息公开平台, 广东 gkmlpt, irs ...) -------------
+
+_JSON_LIST_KEYS = ("datas", "data", "list", "records", "articles", "dataList", "datalist", "rows", "items",
+                   "results", "result", "docs", "documents", "content", "contents", "infolist", "page")
+_JSON_TITLE_KEYS = ("title", "doctitle", "listtitle", "showtitle", "articletitle", "maintitle", "subject", "name",
+                    "biaoti")
+_JSON_URL_KEYS = ("url", "docpuburl", "doc_pub_url", "puburl", "pub_url", "post_url", "posturl", "link", "href",
+                  "linkurl", "articleurl", "detailurl", "htmlurl", "weburl", "pageurl", "path")
+_JSON_DATE_KEYS = ("date", "docpubtime", "docreltime", "docrelpubtime", "pubdate", "publishdate", "publishtime",
+                   "publish_time", "pubtime", "pub_time", "first_publish_time", "releasetime", "created_at",
+                   "createtime", "save_time", "time", "fbsj", "fwrq", "crtime")
+_JSON_PAGES_KEYS = ("totalpage", "totalpages", "total_page", "total_pages", "pagecount", "page_count", "pagetotal",
+                    "pages", "countpage", "pagenum_total")
+_JSON_TOTAL_KEYS = ("total", "totalcount", "total_count", "totalsize", "totalrecord", "totalrecords", "recordcount",
+                    "totalelements", "totalnum", "count", "post_count", "totalhits")
+_JSON_SIZE_KEYS = ("pagesize", "page_size", "size", "perpage", "per_page", "limit", "rows_per_page", "pagerows")
+_PAGE_PARAMS = ("page", "pageno", "pageindex", "pagenum", "curpage", "currentpage", "current", "pn", "p", "page_no",
+                "page_index", "pagenumber")
+# URL literals in inline scripts / data-* attributes that fetch a list as JSON
+_JSON_URL_LITERAL = re.compile(
+    r"""["']((?:https?:)?[^"'\s<>()]*?(?:\.json(?:\?[^"'\s<>]*)?|/api[-/][^"'\s<>]*|"""
+    r"""[?&](?:page|pageNo|pageIndex|pageNum|curPage)=\d+[^"'\s<>]*))["']""")
+
+
+def _lower_keys(d: dict) -> dict:
+    return {str(k).lower(): v for k, v in d.items()}
+
+
+def _first_value(d: dict, keys) -> object:
+    low = _lower_keys(d)
+    for k in keys:
+        v = low.get(k)
+        if v not in (None, "", [], {}):
+            return v
+    return None
+
+
+def json_date(value) -> str | None:
+    """'2024-01-25', 1706140800 (s) or 1706140800000 (ms, China time) -> '2024-01-25'."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit() and len(value.strip()) >= 9):
+        from datetime import datetime, timedelta, timezone
+
+        n = float(value)
+        if n > 1e12:
+            n /= 1000.0
+        if n < 1e8:
+            return None
+        return datetime.fromtimestamp(n, tz=timezone(timedelta(hours=8))).strftime("%Y-%m-%d")
+    m = re.search(r"((?:19|20)\d{2})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})", str(value))
+    return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" if m else None
+
+
+def _record_list(data, depth: int = 0) -> list[dict] | None:
+    """The list of records in a JSON answer: a list of objects that carry a URL."""
+    if depth > 4:
+        return None
+    if isinstance(data, list):
+        dicts = [x for x in data if isinstance(x, dict)]
+        if dicts and any(_first_value(x, _JSON_URL_KEYS) for x in dicts):
+            return dicts
+        return None
+    if not isinstance(data, dict):
+        return None
+    low = _lower_keys(data)
+    for key in _JSON_LIST_KEYS:
+        if key.lower() in low:
+            found = _record_list(low[key.lower()], depth + 1)
+            if found is not None:
+                return found
+    for value in data.values():  # any other nesting: {"res": {"body": [...]}}
+        if isinstance(value, (dict, list)):
+            found = _record_list(value, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _find_number(data, keys, depth: int = 0) -> int | None:
+    if depth > 3 or not isinstance(data, dict):
+        return None
+    low = _lower_keys(data)
+    for k in keys:
+        v = low.get(k)
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int) or (isinstance(v, str) and v.strip().isdigit()):
+            return int(v)
+    for v in data.values():
+        if isinstance(v, dict):
+            n = _find_number(v, keys, depth + 1)
+            if n is not None:
+                return n
+    return None
+
+
+def json_total_pages(data, n_records: int) -> int | None:
+    """Pages of the list: a page count if the answer has one, else total / page size."""
+    pages = _find_number(data, _JSON_PAGES_KEYS)
+    if pages is not None:
+        return pages
+    total = _find_number(data, _JSON_TOTAL_KEYS)
+    if total is None:
+        return None
+    size = _find_number(data, _JSON_SIZE_KEYS) or n_records
+    if not size:
+        return 1
+    return -(-total // size)
+
+
+def json_list_links(text: str, page_url: str) -> tuple[list[Link], int | None]:
+    """Items of a JSON list answer ({title, url, date} records under datas/data/list/records/
+    articles/...) on the page's host, and its page count (None when it does not say)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [], None
+    records = _record_list(data) or []
+    links, seen = [], set()
+    for rec in records:
+        raw = _first_value(rec, _JSON_URL_KEYS)
+        if not isinstance(raw, str) or raw.strip().startswith(("javascript:", "#", "mailto:")):
+            continue
+        url = urljoin(page_url, raw.strip()).split("#")[0]
+        if url in seen or not _same_host(url, page_url):
+            continue
+        seen.add(url)
+        title = _first_value(rec, _JSON_TITLE_KEYS)
+        title = re.sub(r"<[^>]+>", "", str(title)).strip() if title is not None else ""
+        links.append(Link(url, title, "attachment" if is_attachment(url) else "item",
+                          json_date(_first_value(rec, _JSON_DATE_KEYS))))
+    return links, json_total_pages(data, len(records))
+
+
+def json_page_urls(url: str, total_pages: int | None, limit: int = 500) -> list[str]:
+    """The other pages of a JSON list: its page parameter (page, pageNo, pageIndex ...; kept
+    0-based if it is 0) or TRS-style `index_N.json` / `N.json` file names."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not total_pages or total_pages <= 1:
+        return []
+    total_pages = min(total_pages, limit)
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    for i, (k, v) in enumerate(query):
+        if k.lower() in _PAGE_PARAMS and v.isdigit():
+            first = int(v)
+            base = 0 if first == 0 else 1
+            out = []
+            for n in range(base, base + total_pages):
+                if n == first:
+                    continue
+                q = list(query)
+                q[i] = (k, str(n))
+                out.append(urlunsplit(parts._replace(query=urlencode(q))))
+            return out
+    m = re.search(r"/(index|list|data)(?:_(\d+))?\.json$", parts.path)
+    if m:
+        stem = parts.path[: m.start()] + "/" + m.group(1)
+        current = int(m.group(2) or 0)
+        return [urlunsplit(parts._replace(path=f"{stem}.json" if n == 0 else f"{stem}_{n}.json"))
+                for n in range(0, total_pages) if n != current]
+    m = re.search(r"/(\d+)\.json$", parts.path)
+    if m:
+        stem, current = parts.path[: m.start()], int(m.group(1))
+        return [urlunsplit(parts._replace(path=f"{stem}/{n}.json")) for n in range(1, total_pages + 1) if n != current]
+    return []
+
+
+def json_endpoints(html: str, page_url: str) -> list[str]:
+    """JSON list URLs a column page's inline scripts (or data-url/data-api attributes) fetch."""
+    sel = Selector(text=html)
+    texts = [t for t in sel.xpath("//script[not(@src)]/text()").getall()]
+    texts += [f'"{v}"' for v in sel.xpath("//@data-url | //@data-api | //@data-src | //@data-list-url").getall()]
+    out: list[str] = []
+    for text in texts:
+        for m in _JSON_URL_LITERAL.finditer(text):
+            raw = m.group(1)
+            if re.search(r"\.(js|css|png|jpe?g|gif|svg|ico)(\?|$)", raw, re.I):
+                continue
+            url = urljoin(page_url, raw).split("#")[0]
+            if _same_host(url, page_url) and url != page_url and url not in out:
+                out.append(url)
+    return out

@@ -1,0 +1,217 @@
+"""大汉 Hanweb (jcms) portals: ``/col/colNNN/index.html`` columns, ``/art/YYYY/M/D/art_C_D.html`` articles.
+
+A Hanweb column page does not list its articles in the markup. They sit in a script
+block the page's ``jpage`` script renders::
+
+    <script type="text/xml"><datastore>
+      <nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=1&columnid=33718..."></a>]]></nextgroup>
+      <recordset><record><![CDATA[<li><a href="/art/2021/3/15/art_123_456.html">…</a><span>2021-03-15</span></li>]]></record>…</recordset>
+    </datastore></script>
+    <script>var param_212860 = {col:1,appid:1,webid:1,path:'/',columnid:33718,sourceContentType:1,
+            unitid:'212860',webname:'…',permissiontype:0};
+      $('#212860').jpage({dataStore:dataStore, perPage:15, totalRecord:4895, groupSize:3,
+                          proxyUrl:'/module/web/jpage/dataproxy.jsp', ajaxParam:param_212860, …});</script>
+
+The page holds the first group of records (``perPage × groupSize``, 45 by default); the
+rest come from ``dataproxy.jsp?startrecord=46&endrecord=90&perpage=15`` with the
+``param_`` object as parameters, which answers with the same ``<datastore>`` XML
+(``<totalrecord>``, ``<totalpage>``, ``<recordset>``). Newer sites page the proxy by
+``page=N`` instead (their ``nextgroup`` link says so; the answer carries ``<totalpage>``).
+
+Proxy requests are ordinary Scrapy requests (the archive keeps every answer), GET by
+default, or POST form requests with ``-s NIANBAO_HANWEB_PROXY_METHOD=POST``.
+"""
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import TextResponse
+
+from nianbao.spiders.catalog import register
+from nianbao.spiders.generic import ReportColumnSpider
+from nianbao.spiders.links import Link, _DATE, _same_host, is_attachment
+
+PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
+_DATASTORE = re.compile(r"<datastore\b.*?(?:</datastore>|$)", re.S | re.I)
+_RECORD = re.compile(r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
+_NEXTGROUP = re.compile(r"<nextgroup\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup>", re.S | re.I)
+_PARAM_OBJ = re.compile(r"var\s+(param_\w+)\s*=\s*\{(.*?)\}\s*;?", re.S)
+_JS_PAIR = re.compile(r"""(\w+)\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s]+))""")
+_ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.*?)</a>""", re.S | re.I)
+_TITLE_ATTR = re.compile(r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
+def _tag_int(text: str, tag: str) -> int | None:
+    m = re.search(rf"<{tag}>\s*(\d+)\s*</{tag}>", text, re.I)
+    return int(m.group(1)) if m else None
+
+
+def _js_int(text: str, name: str) -> int | None:
+    m = re.search(rf"\b{name}\s*[:=]\s*['\"]?(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def datastore_records(text: str, page_url: str) -> list[Link]:
+    """The articles (items) and files (attachments) of every ``<record>`` in a page's or a
+    proxy answer's ``<datastore>``, on the page's host, with the date the record shows."""
+    out, seen = [], set()
+    for block in _DATASTORE.findall(text):
+        for m in _RECORD.finditer(block):
+            fragment = m.group(1) if m.group(1) is not None else htmlmod.unescape(m.group(2) or "")
+            plain = re.sub(r"<[^>]+>", " ", fragment)
+            date = _DATE.search(plain)
+            for a in _ANCHOR.finditer(fragment):
+                href = htmlmod.unescape(next(g for g in a.groups()[:3] if g is not None)).strip()
+                if not href or href.startswith(("javascript:", "#", "mailto:")):
+                    continue
+                url = urljoin(page_url, href).split("#")[0]
+                if url in seen or not _same_host(url, page_url):
+                    continue
+                seen.add(url)
+                t = _TITLE_ATTR.search(a.group(0))
+                label = htmlmod.unescape(re.sub(r"<[^>]+>", "", a.group(4))).strip()
+                title = htmlmod.unescape(next(g for g in t.groups() if g is not None)).strip() if t else ""
+                out.append(Link(url, title if len(title) > len(label) else label,
+                                "attachment" if is_attachment(url) else "item",
+                                date.group(0) if date else None))
+    return out
+
+
+def jpage_params(html: str) -> dict[str, str]:
+    """The ``var param_NNN = {...}`` object a column page posts to the proxy."""
+    for m in _PARAM_OBJ.finditer(html):
+        body = m.group(2)
+        if "columnid" not in body.lower():
+            continue
+        params = {}
+        for p in _JS_PAIR.finditer(body):
+            value = next(g for g in p.groups()[1:] if g is not None)
+            params[p.group(1)] = value.strip()
+        return params
+    return {}
+
+
+def jpage_config(html: str) -> dict:
+    """What the page tells its jpage script: proxy URL, parameters, totals, embedded records."""
+    block = (_DATASTORE.findall(html) or [""])[0]
+    nextgroup = None
+    m = _NEXTGROUP.search(block)
+    if m:
+        a = _ANCHOR.search(m.group(1) or htmlmod.unescape(m.group(2) or ""))
+        if a:
+            nextgroup = htmlmod.unescape(next(g for g in a.groups()[:3] if g is not None)).strip()
+    proxy = re.search(r"""proxyUrl\s*:\s*['"]([^'"]+)['"]""", html)
+    return {
+        "params": jpage_params(html),
+        "proxy": proxy.group(1) if proxy else None,
+        "nextgroup": nextgroup,
+        "total": _js_int(html, "totalRecord") or _tag_int(block, "totalrecord"),
+        "per_page": _js_int(html, "perPage") or 15,
+        "group_size": _js_int(html, "groupSize") or 3,
+        "embedded": len(_RECORD.findall(block)),
+    }
+
+
+def proxy_requests(html: str, page_url: str) -> list[tuple[str, dict[str, str]]]:
+    """(URL, form parameters) of the proxy calls that fetch the records a column page does
+    not hold itself. The URL carries the parameters too, so a GET works and each call has
+    its own archive URL."""
+    cfg = jpage_config(html)
+    params = dict(cfg["params"])
+    nextgroup = cfg["nextgroup"]
+    if not params and not nextgroup and not cfg["proxy"]:
+        return []
+    proxy = urljoin(page_url, cfg["proxy"] or (nextgroup.split("?")[0] if nextgroup else PROXY_PATH))
+    if not _same_host(proxy, page_url):
+        return []
+    if nextgroup and re.search(r"[?&]page=\d+", nextgroup) and not cfg["total"]:
+        # page-numbered proxy: ask for page 1 (its answer says how many pages there are)
+        query = dict(parse_qsl(urlsplit(nextgroup).query, keep_blank_values=True))
+        query.update({k: v for k, v in params.items() if k not in query})
+        query["page"] = "1"
+        url = _with_query(proxy, query)
+        return [(url, query)]
+    if not params and nextgroup:
+        params = {k: v for k, v in parse_qsl(urlsplit(nextgroup).query, keep_blank_values=True)
+                  if k not in ("page", "startrecord", "endrecord", "perpage")}
+    total, per_page = cfg["total"], cfg["per_page"]
+    group = per_page * cfg["group_size"]
+    if not total:
+        return []
+    embedded = cfg["embedded"]
+    # the page holds the first group; if it holds fewer records than that, ask from the start
+    first = 1 + group if embedded and (embedded >= min(group, total)) else 1
+    out = []
+    for start in range(first, total + 1, group):
+        query = {"startrecord": str(start), "endrecord": str(start + group - 1), "perpage": str(per_page)}
+        query.update(params)
+        out.append((_with_query(proxy, query), params))
+    return out
+
+
+def proxy_next_pages(text: str, url: str) -> list[str]:
+    """Pages 2..N of a page-numbered proxy, from the ``<totalpage>`` of its page-1 answer."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    current = dict(query).get("page")
+    if current != "1":
+        return []
+    total = _tag_int(text, "totalpage")
+    if not total or total <= 1:
+        return []
+    out = []
+    for n in range(2, min(total, 500) + 1):
+        q = [(k, str(n) if k == "page" else v) for k, v in query]
+        out.append(urlunsplit(parts._replace(query=urlencode(q))))
+    return out
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@register
+class HanwebSpider(ReportColumnSpider):
+    name = "hanweb"
+
+    def _proxy_request(self, response, url: str, form: dict[str, str]):
+        meta = self._meta(response, "list")
+        meta["nianbao_hanweb_proxy"] = True
+        if self.settings.get("NIANBAO_HANWEB_PROXY_METHOD", "GET").upper() == "POST":
+            parts = urlsplit(url)
+            keep = {k: v for k, v in parse_qsl(parts.query) if k in ("startrecord", "endrecord", "perpage", "page")}
+            return scrapy.FormRequest(_with_query(url, keep), formdata=form, callback=self.parse_list, meta=meta)
+        return scrapy.Request(url, callback=self.parse_list, meta=meta)
+
+    def parse_list(self, response):
+        if not isinstance(response, TextResponse):
+            return
+        if not response.meta.get("nianbao_hanweb_proxy"):
+            # the column page itself: its ordinary links (side boxes, static pages) ...
+            yield from super().parse_list(response)
+        # ... and the records of its datastore, or of the proxy's answer
+        for link in datastore_records(response.text, response.url):
+            if link.kind == "item":
+                yield response.follow(link.url, callback=self.parse_detail,
+                                      meta=self._meta(response, "detail", link.text))
+            else:
+                yield response.follow(link.url, callback=self.parse_attachment,
+                                      meta=self._meta(response, "attachment", link.text))
+        start = response.meta.get("start_url") or response.url
+        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
+        if response.meta.get("nianbao_hanweb_proxy"):
+            calls = [(u, {}) for u in proxy_next_pages(response.text, response.url)]
+        else:
+            calls = proxy_requests(response.text, response.url)
+        for url, form in calls:
+            if self.pages_seen.get(start, 0) >= max_pages:
+                break
+            self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
+            if not form:
+                form = {k: v for k, v in parse_qsl(urlsplit(url).query)
+                        if k not in ("startrecord", "endrecord", "perpage", "page")}
+            yield self._proxy_request(response, url, form)

@@ -1,0 +1,79 @@
+"""TRS WCM portals, and the 政府信息公开平台 columns whose list a script fetches as JSON.
+
+Static TRS columns need nothing beyond the generic spider: ``createPageHTML(n, i,
+"index", "html")`` pagination, ``index_N.html`` pages, ``./YYYYMM/tYYYYMMDD_ID.html``
+articles (all in `links.classify_list_links`).
+
+Many TRS and 政府信息公开平台 columns, though, ship an empty list and fill it from an XHR
+to a JSON endpoint. This spider
+
+* reads the endpoints a column page's inline scripts (or ``data-url`` attributes) name:
+  ``./index.json``, ``/api-gateway/…``, ``…/list?page=1`` (`links.json_endpoints`);
+* takes a start URL that *is* such an endpoint as it is (广东 gkmlpt:
+  ``/gkmlpt/api/all/<column>?page=1&sid=<site>``);
+* reads a JSON answer's records (a list of objects with a URL and a title under
+  ``datas``/``data``/``list``/``records``/``articles``…, as TRS, gkmlpt and irs
+  ``{"data": {"list": […], "pager": {"pageCount": n}}}`` answer) and its page count
+  (``totalPage``/``pageCount``, or ``total`` over the page size), and asks for the other
+  pages by the page parameter (``page``, ``pageNo``, ``pageIndex``…) or TRS's
+  ``index_N.json`` file names (`links.json_list_links`, `links.json_page_urls`).
+
+Endpoints that want a JSON POST body assembled by the site's script (TRS irs
+``/irs/front/list``) are not guessed: they need a column entry of their own.
+"""
+from __future__ import annotations
+
+from scrapy.http import TextResponse
+
+from nianbao.spiders.catalog import register
+from nianbao.spiders.generic import ReportColumnSpider
+from nianbao.spiders.links import json_endpoints, json_list_links, json_page_urls
+
+
+def is_json_response(response) -> bool:
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+    if "json" in ctype:
+        return True
+    head = response.body[:64].lstrip()
+    return head[:1] in (b"{", b"[") and "html" not in ctype
+
+
+@register
+class TrsSpider(ReportColumnSpider):
+    name = "trs"
+
+    def _budget(self, response) -> bool:
+        start = response.meta.get("start_url") or response.url
+        if self.pages_seen.get(start, 0) >= self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200):
+            return False
+        self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
+        return True
+
+    def parse_list(self, response):
+        if not isinstance(response, TextResponse):
+            return
+        if is_json_response(response):
+            yield from self.parse_json_list(response)
+            return
+        yield from super().parse_list(response)
+        for url in json_endpoints(response.text, response.url):
+            if self._budget(response):
+                yield response.follow(url, callback=self.parse_list, meta=self._meta(response, "list"))
+
+    def parse_json_list(self, response):
+        links, total_pages = json_list_links(response.text, response.url)
+        for link in links:
+            if link.kind == "item":
+                yield response.follow(link.url, callback=self.parse_detail,
+                                      meta=self._meta(response, "detail", link.text))
+            else:
+                yield response.follow(link.url, callback=self.parse_attachment,
+                                      meta=self._meta(response, "attachment", link.text))
+        if response.meta.get("nianbao_json_page"):
+            return  # the first page scheduled the others
+        for url in json_page_urls(response.url, total_pages):
+            if not self._budget(response):
+                break
+            meta = self._meta(response, "list")
+            meta["nianbao_json_page"] = True
+            yield response.follow(url, callback=self.parse_list, meta=meta)
