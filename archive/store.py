@@ -7,6 +7,10 @@ a WARC `revisit` record that names the earlier one (identical-payload-digest).
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import sqlite3
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,23 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
         if k.lower() == name:
             return v
     return None
+
+
+def _live_writer(path: Path) -> bool:
+    """Is the file's writer (the pid in its name, `<prefix>-<stamp>-<pid>.warc.gz`) another live process?"""
+    m = re.search(r"-(\d+)\.warc\.gz$", path.name)
+    if not m:
+        return False
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def decode_content_encoding(body: bytes, encoding: str | None) -> bytes:
@@ -125,9 +146,18 @@ class Archive:
             "source": source,
         }
         table = self.db["captures"]
-        # autocommit connection: the row is durable when insert() returns
-        table.insert(row)
-        return table.last_pk
+        # autocommit connection: the row is durable when insert() returns. Other crawler
+        # processes (distributed crawls) write to the same database: SQLite's 30 s busy
+        # timeout covers them; a few more tries cover a long extraction transaction.
+        for attempt in range(5):
+            try:
+                table.insert(row)
+                return table.last_pk
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e) or attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         if self._warc:
@@ -142,6 +172,8 @@ class Archive:
         """
         indexed = truncated = 0
         for path in sorted(self.directory.glob("*.warc.gz")):
+            if _live_writer(path):
+                continue  # another crawler process is appending to it (distributed crawl): not torn
             row = self.db.execute(
                 "SELECT max(warc_offset + warc_length) FROM captures WHERE warc_file = ?", [path.name]
             ).fetchone()

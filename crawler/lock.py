@@ -39,3 +39,23 @@ class CrawlLock:
         if self._fh:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
+
+
+class ExtractLock:
+    """Blocking flock on `<db>.extract.lock`: extractions of one database take turns."""
+
+    def __init__(self, db_path: str | Path):
+        self.path = Path(str(db_path) + ".extract.lock")
+        self._fh = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self._fh:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None

@@ -12,7 +12,7 @@ from scrapy.settings import Settings
 
 from nianbao.archive.store import Archive
 from nianbao.crawler import settings as default_settings
-from nianbao.crawler.lock import CrawlLock
+from nianbao.crawler.lock import CrawlLock, ExtractLock
 from nianbao.db import connect
 from nianbao.spiders.generic import ReportColumnSpider
 
@@ -116,7 +116,10 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
     if extract:
         from nianbao.extract.pipeline import extract_archive
 
-        result = extract_archive(db, archive_dir, only_new=True)
+        # one extraction at a time per database: the workers of a distributed crawl
+        # finish at different times; the later one finds the earlier one's work done
+        with ExtractLock(db_path):
+            result = extract_archive(db, archive_dir, only_new=True)
         summary.update(reports_new=result["reports_new"], reports_updated=result["reports_updated"],
                        documents=result["documents"], extraction_errors=result["errors"])
     detail = dict(statuses)

@@ -129,28 +129,33 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
     for cap in _pending_captures(db, only_new):
         doc_row = {"url": cap["url"], "capture_id": cap["id"], "kind": cap["kind"],
                    "content_type": cap["content_type"], "extracted_at": _now()}
+        a = None
         try:
             stored = archive.read(cap["id"])
             a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
                         cap["filename"], cap["link_text"])
         except UnreadableDocument as e:
             doc_row.update(is_report=0, error=str(e), reason="unreadable")
-            counts["errors"] += 1
         except Exception as e:  # a broken page must never stop the rest
             logger.exception("extraction failed for %s", cap["url"])
             doc_row.update(is_report=0, error=f"{e.__class__.__name__}: {e}", reason="extraction error")
-            counts["errors"] += 1
-        else:
-            doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason)
-            parent = None
-            if cap["kind"] == "attachment" and cap["referer"]:
-                parent = db.execute("SELECT id FROM reports WHERE url = ?", [cap["referer"]]).fetchone()
-            with transaction(db):
+        with transaction(db):
+            # Claim the capture in the transaction that writes its document: another
+            # process (a distributed crawl's other worker) may have extracted it meanwhile.
+            if only_new and db.execute("SELECT 1 FROM documents WHERE capture_id = ?", [cap["id"]]).fetchone():
+                continue
+            if a is None:
+                counts["errors"] += 1
+            else:
+                doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason)
+                parent = None
+                if cap["kind"] == "attachment" and cap["referer"]:
+                    parent = db.execute("SELECT id FROM reports WHERE url = ?", [cap["referer"]]).fetchone()
                 if parent:
                     _attach(db, parent[0], cap, a)
                     doc_row["report_id"] = parent[0]
                 elif a.facts.is_report:
                     doc_row["report_id"] = _upsert_report(db, cap, a, counts)
-        db["documents"].insert(doc_row, replace=True)
+            db["documents"].insert(doc_row, replace=True)
         counts["documents"] += 1
     return counts

@@ -9,6 +9,7 @@ Two kinds of tables live in one file:
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -42,10 +43,20 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     # WAL keeps readers (Datasette) working while a crawl writes, and with
     # synchronous=NORMAL a committed row survives the process being killed.
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    ensure_schema(db)
+    # Several processes may open a new database at once (a distributed crawl's
+    # workers): one creates a table between another's check and its CREATE, or
+    # holds the lock while switching to WAL. Creation is idempotent: try again.
+    for attempt in range(10):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            ensure_schema(db)
+            return db
+        except sqlite3.OperationalError as e:
+            if attempt == 9 or not any(w in str(e) for w in ("already exists", "locked", "busy")):
+                raise
+            time.sleep(0.1 * (attempt + 1))
     return db
 
 

@@ -1,0 +1,323 @@
+"""Scale-out: several crawler processes share one crawl through Redis (scrapy-redis).
+
+`nianbao crawl --redis redis://HOST:PORT/DB` in two (or more) processes, with the
+same `--db`/`--archive`, makes them one crawl:
+
+* **one queue, one dupe filter** (scrapy-redis's priority queue and fingerprint
+  set), keyed per crawl: ``nianbao:<crawl key>:<spider>:…`` where the crawl key
+  is ``NIANBAO_CRAWL_KEY`` (setting or environment) or else a hash of the
+  database's absolute path — unrelated crawls on one Redis never mix. Every
+  process seeds the same start URLs; the shared dupe filter drops the repeats,
+  so each page is fetched once by whichever process pops it.
+* **a membership list** (``…:workers``, a hash of worker → heartbeat and
+  requests in flight). The first worker of a crawl (no live member) clears what
+  a dead crawl left in Redis; the last one to leave deletes the crawl's keys, so
+  tonight's crawl does not find yesterday's fingerprints. Nobody else flushes
+  (``SCHEDULER_PERSIST`` stays on): one process finishing early must not wipe
+  the queue the others are working from.
+* **closing when the crawl is done, not when the local queue is**: an idle
+  process stays open while the shared queue has requests or another live
+  worker still has requests in flight (its pages may add more), and closes once
+  everything has been quiet for ``NIANBAO_REDIS_IDLE_GRACE`` seconds. A worker
+  whose heartbeat is older than ``NIANBAO_REDIS_WORKER_TIMEOUT`` (killed) is
+  ignored. Nothing blocks the reactor: no BRPOP (``SCHEDULER_IDLE_BEFORE_CLOSE``
+  stays 0).
+* **politeness across processes**: each process still keeps its own one
+  connection and ≥1 s per host; on top of that, every download reserves its
+  start time for its host in Redis (``nianbao:polite:<host>``, an atomic Lua
+  script on the Redis clock), so N processes together still send one request
+  per second per host, not N.
+* **fair sharing**: a process only pops from the shared queue while its own
+  backlog (requests popped but not yet on the wire) is small, so one process
+  does not hoard a single portal's pages that another could fetch in turn.
+
+Requests go through Redis pickled with their meta (``scrapy.utils.request``'s
+``request_to_dict``: callbacks by name); the spiders' meta is plain data.
+
+The archive side needs no coordination beyond SQLite's: both processes append
+to their own WARC files (the name carries the pid; recovery leaves the files of
+live writers alone) and insert `captures` rows into the one WAL database, and
+extraction at the end runs under a file lock and claims each capture in the
+transaction that writes its `documents` row, so no report is written twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.core.downloader import Downloader
+from scrapy.exceptions import DontCloseSpider
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_IDLE_GRACE = 3.0        # seconds the whole crawl must look finished before a process closes
+DEFAULT_WORKER_TIMEOUT = 30.0   # a heartbeat older than this is a dead worker
+DEFAULT_PREFETCH = 4            # local backlog (popped, not yet sent) above which we leave the queue to others
+HEARTBEAT_INTERVAL = 1.0
+
+
+def distributed_settings(redis_url: str, crawl_key: str | None = None) -> dict:
+    """Scrapy settings that make this process one worker of a shared Redis crawl."""
+    settings = {
+        "REDIS_URL": redis_url,
+        "SCHEDULER": "nianbao.crawler.distributed.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        # The last worker to leave deletes the crawl's keys (see SharedScheduler.close);
+        # scrapy-redis's own flush-on-close would wipe the queue under the others' feet.
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_FLUSH_ON_START": False,
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,   # never BRPOP on the reactor thread
+        "DOWNLOADER": "nianbao.crawler.distributed.SharedPolitenessDownloader",
+        "NIANBAO_REDIS_IDLE_GRACE": DEFAULT_IDLE_GRACE,
+        "NIANBAO_REDIS_WORKER_TIMEOUT": DEFAULT_WORKER_TIMEOUT,
+        "NIANBAO_REDIS_PREFETCH": DEFAULT_PREFETCH,
+    }
+    key = crawl_key or os.environ.get("NIANBAO_CRAWL_KEY")
+    if key:
+        settings["NIANBAO_CRAWL_KEY"] = key
+    return settings
+
+
+def crawl_key(settings) -> str:
+    """The crawl's name in Redis: NIANBAO_CRAWL_KEY, else a hash of the database path."""
+    key = settings.get("NIANBAO_CRAWL_KEY") or os.environ.get("NIANBAO_CRAWL_KEY")
+    if not key:
+        db = str(Path(settings.get("NIANBAO_DB") or "data/nianbao.db").resolve())
+        key = "db-" + hashlib.sha1(db.encode("utf-8")).hexdigest()[:16]
+    # scrapy-redis %-formats its keys; keep ours free of format characters
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", key)
+
+
+def _redis(settings):
+    from scrapy_redis.connection import get_redis_from_settings
+
+    return get_redis_from_settings(settings)
+
+
+def _sleep(seconds: float):
+    """An awaitable that fires after `seconds` on the running reactor."""
+    from twisted.internet import defer, reactor
+    from scrapy.utils.defer import maybe_deferred_to_future
+
+    d = defer.Deferred()
+    reactor.callLater(seconds, d.callback, None)
+    return maybe_deferred_to_future(d)
+
+
+# -- scheduler: shared queue + dupe filter, membership, idle handling -----------------
+
+# Join: forget dead workers; if no live one is left, what is in Redis belongs to a
+# crawl that died: clear it. Then register. Atomic, so two workers starting
+# together cannot both decide they are first after one of them has queued pages.
+_JOIN = """
+local now = tonumber(ARGV[2])
+local timeout = tonumber(ARGV[3])
+for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local v = cjson.decode(redis.call('HGET', KEYS[1], w))
+  if now - tonumber(v['t']) > timeout then redis.call('HDEL', KEYS[1], w) end
+end
+local fresh = 0
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  fresh = 1
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return fresh
+"""
+
+# Leave: deregister; the last live worker out deletes the crawl's keys.
+_LEAVE = """
+redis.call('HDEL', KEYS[1], ARGV[1])
+local now = tonumber(ARGV[2])
+local timeout = tonumber(ARGV[3])
+for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local v = cjson.decode(redis.call('HGET', KEYS[1], w))
+  if now - tonumber(v['t']) > timeout then redis.call('HDEL', KEYS[1], w) end
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  return 1
+end
+return 0
+"""
+
+
+def _scheduler_base():
+    from scrapy_redis.scheduler import Scheduler
+
+    return Scheduler
+
+
+class SharedScheduler(_scheduler_base()):
+    """scrapy-redis's scheduler, plus per-crawl keys, membership and a cooperative close."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        inst = super().from_crawler(crawler)
+        inst.crawler = crawler
+        s = crawler.settings
+        inst.idle_grace = s.getfloat("NIANBAO_REDIS_IDLE_GRACE", DEFAULT_IDLE_GRACE)
+        inst.worker_timeout = s.getfloat("NIANBAO_REDIS_WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT)
+        inst.prefetch = s.getint("NIANBAO_REDIS_PREFETCH", DEFAULT_PREFETCH)
+        inst.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(inst):x}"
+        inst._quiet_since = None
+        inst._beat = None
+        # scrapy-redis 0.9 counts with the deprecated `spider=` argument: count here instead
+        inst.stats, inst._stats = None, crawler.stats
+        crawler.signals.connect(inst._spider_idle, signal=signals.spider_idle)
+        return inst
+
+    # keys -------------------------------------------------------------------------
+    def open(self, spider):
+        from scrapy_redis.dupefilter import RFPDupeFilter
+
+        base = f"nianbao:{crawl_key(self.crawler.settings)}:{spider.name}"
+        self.queue_key = base + ":requests"
+        self.dupefilter_key = base + ":dupefilter"
+        self.workers_key = base + ":workers"
+        self.df = RFPDupeFilter(self.server, key=self.dupefilter_key,
+                                debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        fresh = self.server.eval(_JOIN, 3, self.workers_key, self.queue_key, self.dupefilter_key,
+                                 self.worker_id, time.time(), self.worker_timeout, self._state(busy=1))
+        logger.info("distributed crawl %s: worker %s %s", base, self.worker_id,
+                    "starts the crawl" if fresh else "joins running workers")
+        self._stats.set_value("nianbao/redis/key", base)
+        result = super().open(spider)
+        from twisted.internet import task
+
+        self._beat = task.LoopingCall(self._heartbeat)
+        self._beat.start(HEARTBEAT_INTERVAL, now=False)
+        return result
+
+    def close(self, reason):
+        if self._beat is not None and self._beat.running:
+            self._beat.stop()
+        try:
+            last = self.server.eval(_LEAVE, 3, self.workers_key, self.queue_key, self.dupefilter_key,
+                                    self.worker_id, time.time(), self.worker_timeout)
+            logger.info("distributed crawl: worker %s leaves%s", self.worker_id,
+                        " last: crawl keys deleted" if last else "")
+        except Exception:
+            logger.exception("could not leave the distributed crawl cleanly")
+        return super().close(reason)  # persist=True: does not flush
+
+    # liveness -----------------------------------------------------------------------
+    def _in_flight(self) -> int:
+        engine = self.crawler.engine
+        n = len(engine.downloader.active)
+        slot = getattr(engine.scraper, "slot", None)
+        if slot is not None:
+            n += len(slot.active)
+        if getattr(engine, "_start", None) is not None:  # still seeding start requests
+            n += 1
+        return n
+
+    def _state(self, busy: int) -> str:
+        return json.dumps({"t": time.time(), "busy": busy})
+
+    def _heartbeat(self):
+        try:
+            busy = self._in_flight()
+            self.server.hset(self.workers_key, self.worker_id, self._state(busy))
+            if busy == 0:
+                # Idle here: look again now rather than at the engine's 5 s heartbeat,
+                # so requests another worker queued are picked up and a finished
+                # crawl closes promptly.
+                slot = getattr(self.crawler.engine, "_slot", None)
+                if slot is not None:
+                    slot.nextcall.schedule()
+        except Exception:
+            logger.exception("distributed heartbeat failed")
+
+    def _others_busy(self) -> bool:
+        now = time.time()
+        for worker, raw in self.server.hgetall(self.workers_key).items():
+            if worker == self.worker_id:
+                continue
+            v = json.loads(raw)
+            if now - float(v["t"]) <= self.worker_timeout and int(v.get("busy", 0)) > 0:
+                return True
+        return False
+
+    def _spider_idle(self, spider):
+        self.server.hset(self.workers_key, self.worker_id, self._state(0))
+        if len(self.queue) > 0 or self._others_busy():
+            self._quiet_since = None
+            raise DontCloseSpider("the shared crawl is not finished")
+        now = time.monotonic()
+        if self._quiet_since is None:
+            self._quiet_since = now
+        if now - self._quiet_since < self.idle_grace:
+            raise DontCloseSpider("waiting to be sure the shared crawl is finished")
+        # nothing queued, nobody busy for idle_grace seconds: let the engine close
+
+    # sharing --------------------------------------------------------------------------
+    def next_request(self):
+        downloader = self.crawler.engine.downloader
+        on_the_wire = sum(len(s.transferring) for s in downloader.slots.values())
+        backlog = len(downloader.active) - on_the_wire
+        if backlog >= max(self.prefetch, len(downloader.slots)):
+            return None  # plenty waiting here already: leave the rest to other workers
+        request = super().next_request()
+        if request is not None:
+            self._quiet_since = None
+            self._stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def enqueue_request(self, request):
+        added = super().enqueue_request(request)
+        self._stats.inc_value("scheduler/enqueued/redis" if added else "scheduler/duplicates/redis")
+        return added
+
+
+# -- downloader: one request per second per host across all processes ------------------
+
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local at = now
+if nxt > now then at = nxt end
+local delay = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', at + delay), 'PX', math.ceil((at - now + delay) * 1000) + 60000)
+return string.format('%.6f', at - now)
+"""
+
+
+class SharedPolitenessDownloader(Downloader):
+    """Scrapy's downloader; each download first reserves its host's next free second in Redis.
+
+    The local slot's delay (DOWNLOAD_DELAY, raised by AutoThrottle or back-off)
+    is the gap reserved after this request, so the per-host floor holds across
+    every process of every crawl that uses the same Redis.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self._server = _redis(crawler.settings)
+        self._reserve = self._server.register_script(_RESERVE)
+        self._stats = crawler.stats
+
+    async def _download(self, slot, request):
+        delay = slot.download_delay()
+        if delay > 0:
+            key = self.get_slot_key(request)
+            wait = float(self._reserve(keys=[f"nianbao:polite:{key}"], args=[delay]))
+            if wait > 0.001:
+                self._stats.inc_value("nianbao/redis/polite_waits")
+                # counts as on the wire: the slot must not start another one meanwhile
+                slot.transferring.add(request)
+                try:
+                    await _sleep(wait)
+                finally:
+                    slot.transferring.discard(request)
+                slot.lastseen = time.monotonic()  # the local floor counts from the real send
+        return await super()._download(slot, request)
