@@ -32,7 +32,7 @@ from scrapy.http import TextResponse
 
 from nianbao.spiders.catalog import register
 from nianbao.spiders.generic import ReportColumnSpider
-from nianbao.spiders.links import Link, _DATE, _same_host, is_attachment
+from nianbao.spiders.links import REPORT_WORDS, Link, _DATE, _same_host, classify_list_links, is_attachment
 
 PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 _DATASTORE = re.compile(r"<datastore\b.*?(?:</datastore>|$)", re.S | re.I)
@@ -190,19 +190,30 @@ class HanwebSpider(ReportColumnSpider):
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
             return
+        start = response.meta.get("start_url") or response.url
+        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
+        records = datastore_records(response.text, response.url)
+        links = list(records)
         if not response.meta.get("nianbao_hanweb_proxy"):
-            # the column page itself: its ordinary links (side boxes, static pages) ...
-            yield from super().parse_list(response)
-        # ... and the records of its datastore, or of the proxy's answer
-        for link in datastore_records(response.text, response.url):
+            # the column page's ordinary links too (static pages, attachments); when the
+            # datastore is the list, dated links in side boxes count only if they name a report
+            for link in classify_list_links(response.text, response.url, response.meta.get("column")):
+                if link.kind == "item" and records and not REPORT_WORDS.search(link.text):
+                    continue
+                if link.kind == "page":
+                    if self.pages_seen.get(start, 0) >= max_pages:
+                        continue
+                    self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
+                    yield response.follow(link.url, callback=self.parse_list, meta=self._meta(response, "list"))
+                    continue
+                links.append(link)
+        for link in links:
             if link.kind == "item":
                 yield response.follow(link.url, callback=self.parse_detail,
                                       meta=self._meta(response, "detail", link.text))
             else:
                 yield response.follow(link.url, callback=self.parse_attachment,
                                       meta=self._meta(response, "attachment", link.text))
-        start = response.meta.get("start_url") or response.url
-        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
         if response.meta.get("nianbao_hanweb_proxy"):
             calls = [(u, {}) for u in proxy_next_pages(response.text, response.url)]
         else:

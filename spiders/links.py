@@ -189,7 +189,7 @@ _PAGE_PARAMS = ("page", "pageno", "pageindex", "pagenum", "curpage", "currentpag
                 "page_index", "pagenumber")
 # URL literals in inline scripts / data-* attributes that fetch a list as JSON
 _JSON_URL_LITERAL = re.compile(
-    r"""["']((?:https?:)?[^"'\s<>()]*?(?:\.json(?:\?[^"'\s<>]*)?|/api[-/][^"'\s<>]*|"""
+    r"""["']((?:https?:)?[^"'\s<>()]*?(?:[\w-]\.json(?:\?[^"'\s<>]*)?|/api[-/][^"'\s<>]*|"""
     r"""[?&](?:page|pageNo|pageIndex|pageNum|curPage)=\d+[^"'\s<>]*))["']""")
 
 
