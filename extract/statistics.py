@@ -8,6 +8,8 @@ template's canonical column order.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from .checks import run_checks
@@ -138,6 +140,9 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
                 tables: tuple[str, ...]) -> RowEntry | None:
     leaf = norm_label(labels[-1])
     full = norm_label("".join(labels))
+    # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
+    m = re.match(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$", leaf)
+    inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
     scored: list[tuple[float, RowEntry]] = []
     for e in entries:
         if e.table not in tables:
@@ -145,6 +150,8 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
         s = max(label_score(leaf, l) for l in e.leaves)
         if len(labels) > 1:
             s = max(s, max(label_score(full, l) for l in e.leaves) - 0.02)
+        if inner_leaf and e.group and e.group in inner_group:
+            s = max(s, max(label_score(inner_leaf, l) for l in e.leaves) - 0.01)
         scored.append((s, e))
     if not scored:
         return None
@@ -187,6 +194,10 @@ def _old_value(rest: list[tuple[int, str]]) -> tuple[str, str | None]:
     cells = [v for _, v in rest]
     while len(cells) > 2 and not cells[-1]:
         cells.pop()
+    # a section row with its own figure ("四、行政复议数量" spanning the label columns,
+    # the item label cell left empty): the empty label cell is not the unit column
+    while len(cells) > 2 and not cells[0]:
+        cells.pop(0)
     if not cells:
         return "", None
     if len(cells) >= 2 and (not cells[0] or (is_unit_cell(cells[0]) and not _is_number(cells[0]))):
