@@ -69,6 +69,15 @@ PAGE_412 = (
 )
 
 
+def gate_page(cookie: str) -> bytes:
+    """PAGE_412 setting the cookie ``cookie`` (the ``cookie_gate`` quirk)."""
+    return PAGE_412.replace(b"FSSBBIl1UgzbN7N80T=", cookie.encode("ascii") + b"=")
+
+
+def _has_cookie(header: str | None, name: str) -> bool:
+    return any(part.split("=", 1)[0].strip() == name for part in (header or "").split(";"))
+
+
 def _error_page(code: int, message: str) -> bytes:
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{code} {message}</title></head>'
@@ -134,6 +143,8 @@ class Quirks:
     ``file``                 serve this site path instead (``download.jsp?id=N`` style)
     ``content_disposition``  Content-Disposition header to add
     ``content_type``         Content-Type to send instead of the guessed one
+    ``cookie_gate``          a Ruishu-style gate: 412 + a script that sets this cookie and
+                             reloads, unless the request already carries the cookie
 
     Keys starting with ``_`` (comments) are ignored.
     """
@@ -256,6 +267,10 @@ class PortalHandler(BaseHTTPRequestHandler):
         if m:
             pattern, rule = m
             n = self.server.quirks.hit(pattern)
+            gate = rule.get("cookie_gate")
+            if gate and not _has_cookie(self.headers.get("Cookie"), gate):
+                self._send(412, gate_page(gate), {"Cache-Control": "no-store"}, head)
+                return
             if rule.get("delay"):
                 time.sleep(float(rule["delay"]))
             status = rule.get("status")
