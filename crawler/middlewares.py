@@ -77,6 +77,8 @@ class ArchiveMiddleware:
             return response
         kind = request.meta.get(KIND) or ("robots" if request.url.endswith("/robots.txt") else "other")
         headers = _headers_list(response.headers)
+        if "rendered" in response.flags:  # a DOM Chromium rendered, not the bytes sent (crawler/browser.py)
+            headers += request.meta.get("nianbao_rendered_headers") or [("X-Nianbao-Rendered", "chromium")]
         filename = content_disposition_filename(
             response.headers.get("Content-Disposition", b"").decode("latin-1") or None)
         reason = ""

@@ -55,7 +55,9 @@ class ReportColumnSpider(scrapy.Spider):
     def _meta(self, response, kind: str, text: str | None = None) -> dict:
         return {"nianbao_kind": kind, "column": response.meta.get("column"),
                 "source": response.meta.get("source"), "start_url": response.meta.get("start_url"),
-                "link_text": text, **self.extra_meta}
+                "link_text": text,
+                # files never go through the browser: Scrapy's handler archives their bytes
+                **(self.extra_meta if kind != "attachment" else {"playwright": False})}
 
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
