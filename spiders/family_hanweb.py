@@ -35,6 +35,7 @@ from nianbao.spiders.generic import ReportColumnSpider
 from nianbao.spiders.links import REPORT_WORDS, Link, _DATE, _same_host, classify_list_links, is_attachment
 
 PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
+_PAGING = ("startrecord", "endrecord", "perpage", "page")
 _DATASTORE = re.compile(r"<datastore\b.*?(?:</datastore>|$)", re.S | re.I)
 _RECORD = re.compile(r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
 _NEXTGROUP = re.compile(r"<nextgroup\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup>", re.S | re.I)
@@ -181,10 +182,13 @@ class HanwebSpider(ReportColumnSpider):
     def _proxy_request(self, response, url: str, form: dict[str, str]):
         meta = self._meta(response, "list")
         meta["nianbao_hanweb_proxy"] = True
+        form = {k: v for k, v in form.items() if k not in _PAGING}  # paging goes in the URL
+        meta["nianbao_hanweb_form"] = form
         if self.settings.get("NIANBAO_HANWEB_PROXY_METHOD", "GET").upper() == "POST":
             parts = urlsplit(url)
-            keep = {k: v for k, v in parse_qsl(parts.query) if k in ("startrecord", "endrecord", "perpage", "page")}
-            return scrapy.FormRequest(_with_query(url, keep), formdata=form, callback=self.parse_list, meta=meta)
+            keep = {k: v for k, v in parse_qsl(parts.query) if k in _PAGING}
+            return scrapy.FormRequest(_with_query(url, keep), method="POST", formdata=form, callback=self.parse_list,
+                                      meta=meta)
         return scrapy.Request(url, callback=self.parse_list, meta=meta)
 
     def parse_list(self, response):
@@ -222,7 +226,8 @@ class HanwebSpider(ReportColumnSpider):
             if self.pages_seen.get(start, 0) >= max_pages:
                 break
             self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
-            if not form:
-                form = {k: v for k, v in parse_qsl(urlsplit(url).query)
-                        if k not in ("startrecord", "endrecord", "perpage", "page")}
+            if not form:  # a next page of the proxy: the parameters of the call before
+                form = response.meta.get("nianbao_hanweb_form") or {
+                    k: v for k, v in parse_qsl(urlsplit(url).query)
+                    if k not in _PAGING}
             yield self._proxy_request(response, url, form)

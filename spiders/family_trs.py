@@ -1,8 +1,9 @@
 """TRS WCM portals, and the 政府信息公开平台 columns whose list a script fetches as JSON.
 
-Static TRS columns need nothing beyond the generic spider: ``createPageHTML(n, i,
+Static TRS columns are mostly what the generic spider knows: ``createPageHTML(n, i,
 "index", "html")`` pagination, ``index_N.html`` pages, ``./YYYYMM/tYYYYMMDD_ID.html``
-articles (all in `links.classify_list_links`).
+articles (`links.classify_list_links`); this spider also reads the template's usual
+``var countPage = 5; createPageHTML(countPage, currentPage, "index", "html")``.
 
 Many TRS and 政府信息公开平台 columns, though, ship an empty list and fill it from an XHR
 to a JSON endpoint. This spider
@@ -23,11 +24,30 @@ Endpoints that want a JSON POST body assembled by the site's script (TRS irs
 """
 from __future__ import annotations
 
+import re
+from urllib.parse import urlparse
+
 from scrapy.http import TextResponse
 
 from nianbao.spiders.catalog import register
 from nianbao.spiders.generic import ReportColumnSpider
-from nianbao.spiders.links import json_endpoints, json_list_links, json_page_urls
+from nianbao.spiders.links import column_prefix, create_page_urls, json_endpoints, json_list_links, json_page_urls
+
+_JS_NUMBER_VAR = re.compile(r"\bvar\s+(\w+)\s*=\s*(\d+)\s*[;/\n]")
+_CREATE_PAGE_CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)", re.I)
+
+
+def trs_page_urls(html: str, page_url: str) -> list[str]:
+    """Pages of ``createPageHTML(countPage, currentPage, "index", "html")`` whose counts are
+    script variables (``var countPage = 5//共多少页``), as TRS templates write it."""
+    numbers = dict(_JS_NUMBER_VAR.findall(html))
+    if not numbers:
+        return []
+    calls = []
+    for m in _CREATE_PAGE_CALL.finditer(html):
+        args = [numbers.get(a.strip(), a.strip()) for a in m.group(1).split(",")]
+        calls.append(f"createPageHTML({', '.join(args)})")
+    return create_page_urls(";".join(calls), page_url) if calls else []
 
 
 def is_json_response(response) -> bool:
@@ -56,6 +76,10 @@ class TrsSpider(ReportColumnSpider):
             yield from self.parse_json_list(response)
             return
         yield from super().parse_list(response)
+        column = response.meta.get("column") or column_prefix(response.url)
+        for url in trs_page_urls(response.text, response.url):
+            if urlparse(url).path.startswith(column) and url != response.url and self._budget(response):
+                yield response.follow(url, callback=self.parse_list, meta=self._meta(response, "list"))
         for url in json_endpoints(response.text, response.url):
             if self._budget(response):
                 yield response.follow(url, callback=self.parse_list, meta=self._meta(response, "list"))
