@@ -14,7 +14,6 @@ from nianbao.archive.store import Archive
 from nianbao.crawler import settings as default_settings
 from nianbao.crawler.lock import CrawlLock, ExtractLock
 from nianbao.db import connect
-from nianbao.spiders.generic import ReportColumnSpider
 
 logger = logging.getLogger(__name__)
 

@@ -194,8 +194,6 @@ class HanwebSpider(ReportColumnSpider):
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
             return
-        start = response.meta.get("start_url") or response.url
-        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
         records = datastore_records(response.text, response.url)
         links = list(records)
         if not response.meta.get("nianbao_hanweb_proxy"):
@@ -204,28 +202,18 @@ class HanwebSpider(ReportColumnSpider):
             for link in classify_list_links(response.text, response.url, response.meta.get("column")):
                 if link.kind == "item" and records and not REPORT_WORDS.search(link.text):
                     continue
-                if link.kind == "page":
-                    if self.pages_seen.get(start, 0) >= max_pages:
-                        continue
-                    self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
-                    yield response.follow(link.url, callback=self.parse_list, meta=self._meta(response, "list"))
-                    continue
                 links.append(link)
         for link in links:
-            if link.kind == "item":
-                yield response.follow(link.url, callback=self.parse_detail,
-                                      meta=self._meta(response, "detail", link.text))
-            else:
-                yield response.follow(link.url, callback=self.parse_attachment,
-                                      meta=self._meta(response, "attachment", link.text))
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
         if response.meta.get("nianbao_hanweb_proxy"):
             calls = [(u, {}) for u in proxy_next_pages(response.text, response.url)]
         else:
             calls = proxy_requests(response.text, response.url)
         for url, form in calls:
-            if self.pages_seen.get(start, 0) >= max_pages:
+            if not self.page_budget(response):
                 break
-            self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
             if not form:  # a next page of the proxy: the parameters of the call before
                 form = response.meta.get("nianbao_hanweb_form") or {
                     k: v for k, v in parse_qsl(urlsplit(url).query)

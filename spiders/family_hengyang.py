@@ -68,23 +68,14 @@ class HengyangSpider(ReportColumnSpider):
         if not isinstance(response, TextResponse):
             return
         root = response.meta.get("nianbao_root") or response.meta.get("column") or column_prefix(response.url)
-        start = response.meta.get("start_url") or response.url
-        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
         for link in classify_list_links(response.text, response.url, response.meta.get("column")):
-            if link.kind == "page":
-                if self.pages_seen.get(start, 0) >= max_pages:
-                    continue
-                self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
-                yield response.follow(link.url, callback=self.parse_list, meta=self._meta(response, "list"))
-            elif link.kind == "item":
-                # a folder page (tabs only) has no list: its side boxes' news are no items.
-                # Reports live under the column root or say what they are.
-                if not urlparse(link.url).path.startswith(root) and not REPORT_WORDS.search(link.text):
-                    continue
-                yield response.follow(link.url, callback=self.parse_detail,
-                                      meta=self._meta(response, "detail", link.text))
-            else:
-                yield response.follow(link.url, callback=self.parse_attachment,
-                                      meta=self._meta(response, "attachment", link.text))
+            # a folder page (tabs only) has no list: its side boxes' news are no items.
+            # Reports live under the column root or say what they are.
+            if link.kind == "item" and not urlparse(link.url).path.startswith(root) \
+                    and not REPORT_WORDS.search(link.text):
+                continue
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
         for url, text in sub_columns(response.text, response.url, root):
             yield response.follow(url, callback=self.parse_list, meta=self._sub_meta(response, url, text))

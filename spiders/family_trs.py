@@ -62,13 +62,6 @@ def is_json_response(response) -> bool:
 class TrsSpider(ReportColumnSpider):
     name = "trs"
 
-    def _budget(self, response) -> bool:
-        start = response.meta.get("start_url") or response.url
-        if self.pages_seen.get(start, 0) >= self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200):
-            return False
-        self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
-        return True
-
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
             return
@@ -78,25 +71,22 @@ class TrsSpider(ReportColumnSpider):
         yield from super().parse_list(response)
         column = response.meta.get("column") or column_prefix(response.url)
         for url in trs_page_urls(response.text, response.url):
-            if urlparse(url).path.startswith(column) and url != response.url and self._budget(response):
+            if urlparse(url).path.startswith(column) and url != response.url and self.page_budget(response):
                 yield response.follow(url, callback=self.parse_list, meta=self._meta(response, "list"))
         for url in json_endpoints(response.text, response.url):
-            if self._budget(response):
+            if self.page_budget(response):
                 yield response.follow(url, callback=self.parse_list, meta=self._meta(response, "list"))
 
     def parse_json_list(self, response):
         links, total_pages = json_list_links(response.text, response.url)
         for link in links:
-            if link.kind == "item":
-                yield response.follow(link.url, callback=self.parse_detail,
-                                      meta=self._meta(response, "detail", link.text))
-            else:
-                yield response.follow(link.url, callback=self.parse_attachment,
-                                      meta=self._meta(response, "attachment", link.text))
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
         if response.meta.get("nianbao_json_page"):
             return  # the first page scheduled the others
         for url in json_page_urls(response.url, total_pages):
-            if not self._budget(response):
+            if not self.page_budget(response):
                 break
             meta = self._meta(response, "list")
             meta["nianbao_json_page"] = True

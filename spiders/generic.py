@@ -59,23 +59,32 @@ class ReportColumnSpider(scrapy.Spider):
                 # files never go through the browser: Scrapy's handler archives their bytes
                 **(self.extra_meta if kind != "attachment" else {"playwright": False})}
 
+    def page_budget(self, response) -> bool:
+        """Count one more list page of this start URL; False once NIANBAO_MAX_LIST_PAGES is spent."""
+        start = response.meta.get("start_url") or response.url
+        if self.pages_seen.get(start, 0) >= self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200):
+            return False
+        self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
+        return True
+
+    def follow_link(self, response, link):
+        """The request for a link found on a list page, by what it is (None: page budget spent)."""
+        if link.kind == "page":
+            if not self.page_budget(response):
+                return None
+            return response.follow(link.url, callback=self.parse_list, meta=self._meta(response, "list"))
+        if link.kind == "item":
+            return response.follow(link.url, callback=self.parse_detail, meta=self._meta(response, "detail", link.text))
+        return response.follow(link.url, callback=self.parse_attachment,
+                               meta=self._meta(response, "attachment", link.text))
+
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
             return  # a start URL that is itself a file: archived, nothing to follow
-        start = response.meta.get("start_url") or response.url
-        max_pages = self.settings.getint("NIANBAO_MAX_LIST_PAGES", 200)
         for link in classify_list_links(response.text, response.url, response.meta.get("column")):
-            if link.kind == "page":
-                if self.pages_seen.get(start, 0) >= max_pages:
-                    continue
-                self.pages_seen[start] = self.pages_seen.get(start, 0) + 1
-                yield response.follow(link.url, callback=self.parse_list, meta=self._meta(response, "list"))
-            elif link.kind == "item":
-                yield response.follow(link.url, callback=self.parse_detail,
-                                      meta=self._meta(response, "detail", link.text))
-            else:
-                yield response.follow(link.url, callback=self.parse_attachment,
-                                      meta=self._meta(response, "attachment", link.text))
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
 
     def parse_detail(self, response):
         if not isinstance(response, TextResponse):
