@@ -227,17 +227,24 @@ def _positional(rest: list[tuple[int, str]], keys: list[str] | tuple[str, ...]) 
     return []
 
 
+def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -> list[tuple[str, str]] | None:
+    """(key, cell) by the header's columns when the header names all n_keys columns and
+    every filled cell sits under one of them; None to fall back to positions."""
+    if len(set(keys.values())) != n_keys or not all(c in keys for c, v in rest if v):
+        return None
+    pairs, seen = [], set()
+    for c, v in rest:
+        k = keys.get(c)
+        if k and k not in seen:
+            seen.add(k)
+            pairs.append((k, v))
+    return pairs
+
+
 def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
-    pairs: list[tuple[str, str]] = []
     keys = state.col_keys if state.header_kind == "t3" else {}
-    if len(set(keys.values())) == 7 and all(c in keys for c, v in rest if v):
-        seen = set()
-        for c, v in rest:
-            k = keys.get(c)
-            if k and k not in seen:
-                seen.add(k)
-                pairs.append((k, v))
-    else:
+    pairs = _by_header(rest, keys, 7)
+    if pairs is None:
         pairs = _positional(rest, APPLICANT_KEYS) or _pushed_blanks(entry, rest, state)
     out = []
     for key, cell in pairs:
@@ -298,16 +305,8 @@ def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
 
 
 def _map_t4(labels, rest, grid, state) -> list[Metric]:
-    keys = state.col_keys
-    pairs: list[tuple[str, str]] = []
-    if len(set(keys.values())) == 15 and all(c in keys for c, v in rest if v):
-        seen = set()
-        for c, v in rest:
-            k = keys.get(c)
-            if k and k not in seen:
-                seen.add(k)
-                pairs.append((k, v))
-    else:
+    pairs = _by_header(rest, state.col_keys, 15)
+    if pairs is None:
         canon = [f"{g}.{o}" for g in REVIEW_GROUPS for o in REVIEW_OUTCOMES]
         pairs = _positional(rest, canon)
     out = []
