@@ -103,8 +103,16 @@ class Archive:
     def store(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
               kind: str = "other", referer: str | None = None, link_text: str | None = None,
               filename: str | None = None, source: str | None = None) -> int:
-        headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
         sha = hashlib.sha256(body).hexdigest()
+        return self.store_file(url, status, reason, headers, body, len(body), sha, kind, referer, link_text,
+                               filename, source)
+
+    def store_file(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body, size: int,
+                   sha: str, kind: str = "other", referer: str | None = None, link_text: str | None = None,
+                   filename: str | None = None, source: str | None = None) -> int:
+        """Like store(), for a body given as bytes or as a file object of `size` bytes whose
+        SHA-256 is known (a large file streamed to disk never has to be in memory)."""
+        headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
         fetched_at = warc_date()
         extra = {H_KIND: kind}
         if self.run_id is not None:
@@ -119,7 +127,7 @@ class Archive:
             extra[H_SOURCE] = source
         original = self.db.execute(
             "SELECT url, fetched_at FROM captures WHERE sha256 = ? AND record_type = 'response' LIMIT 1", [sha]
-        ).fetchone() if body else None
+        ).fetchone() if size else None
         warc = self._current()
         headers_with_extra = headers + list(extra.items())
         if original:
@@ -128,9 +136,9 @@ class Archive:
             record_type = "revisit"
         else:
             offset, length = warc.write_response(url, status, reason, headers_with_extra, body, fetched_at,
-                                                 f"sha256:{sha}")
+                                                 f"sha256:{sha}", length=size)
             record_type = "response"
-        return self._index(url, status, headers, len(body), sha, warc.name, offset, length, record_type,
+        return self._index(url, status, headers, size, sha, warc.name, offset, length, record_type,
                            fetched_at, kind, referer, link_text, filename, self.run_id, source)
 
     def _index(self, url, status, headers, length, sha, warc_name, offset, warc_length, record_type,

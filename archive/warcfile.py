@@ -65,10 +65,13 @@ class WarcFile:
         return self._fh.tell()
 
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]],
-                       body: bytes, fetched_at: str, digest: str) -> tuple[int, int]:
+                       body, fetched_at: str, digest: str, length: int | None = None) -> tuple[int, int]:
+        """`body` is bytes, or a binary file object of `length` bytes (copied in chunks)."""
+        if isinstance(body, (bytes, bytearray)):
+            body, length = io.BytesIO(body), len(body)
         http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
         record = self._writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), length=len(body),
+            url, "response", payload=body, length=length,
             http_headers=http_headers,
             warc_headers_dict={"WARC-Date": fetched_at, "WARC-Payload-Digest": digest},
         )

@@ -40,7 +40,11 @@ NIANBAO_BACKOFF_BASE = 2.0       # seconds; doubled per retry of the same reques
 NIANBAO_BACKOFF_MAX = 120.0
 
 DOWNLOAD_TIMEOUT = 60
-DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # = the attachment readers' limit; larger files are refused mid-download
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # pages larger than this are refused mid-download
+# Attachments over this many bytes are streamed to disk and into the WARC, never held in
+# memory (crawler/streaming.py), up to NIANBAO_MAX_FILE_BYTES; larger ones are refused.
+NIANBAO_STREAM_ABOVE = 8 * 1024 * 1024
+NIANBAO_MAX_FILE_BYTES = 1024 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
 
 # How far a generic column crawl may page (a runaway `下一页` loop stops here).
@@ -53,6 +57,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees every response exactly as received
     # (before decompression, redirects and retries change anything).
     "nianbao.crawler.middlewares.ArchiveMiddleware": 990,
+    # Closer still: large attachments are fetched again by streaming and archived on the way.
+    "nianbao.crawler.streaming.StreamLargeFiles": 995,
     # Conditional requests for pages already archived (ETag / Last-Modified).
     "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
 }

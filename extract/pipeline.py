@@ -23,9 +23,18 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _max_bytes() -> int:
+    try:
+        from nianbao.extract.attachments import MAX_ATTACHMENT_BYTES
+    except ImportError:
+        return 50 * 1024 * 1024
+    return MAX_ATTACHMENT_BYTES
+
+
 def _pending_captures(db, only_new: bool) -> list[dict]:
     sql = (
-        "SELECT c.id, c.url, c.kind, c.content_type, c.sha256, c.fetched_at, c.referer, c.link_text, c.filename "
+        "SELECT c.id, c.url, c.kind, c.content_type, c.sha256, c.fetched_at, c.referer, c.link_text, c.filename, "
+        "c.content_length "
         "FROM captures c WHERE c.status = 200 AND c.kind IN ('detail', 'attachment') "
     )
     if only_new:
@@ -131,6 +140,10 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
                    "content_type": cap["content_type"], "extracted_at": _now()}
         a = None
         try:
+            if (cap["content_length"] or 0) > _max_bytes():
+                # archived in full (streamed), but too big to read into memory and parse
+                raise UnreadableDocument(f"file of {cap['content_length']:,} bytes is over the "
+                                         f"{_max_bytes():,}-byte extraction limit")
             stored = archive.read(cap["id"])
             a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
                         cap["filename"], cap["link_text"])

@@ -192,6 +192,13 @@ class _Server(ThreadingHTTPServer):
     log: RequestLog
     cache: dict[Path, tuple[float, int, bytes, str]]
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-body (a crawler stopping a big download) is normal
+        # for a web server, not a traceback.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class PortalHandler(BaseHTTPRequestHandler):
     server: _Server

@@ -1,0 +1,152 @@
+"""Large attachments never sit in memory: they go from the socket to disk to the WARC.
+
+Scrapy keeps a response body in memory. For attachments whose Content-Length (or,
+without one, whose bytes so far) pass NIANBAO_STREAM_ABOVE, `StreamLargeFiles` stops
+Scrapy's download at the headers (StopDownload) and fetches the file again in a
+worker thread, chunk by chunk into a temporary file, hashing as it goes, up to
+NIANBAO_MAX_FILE_BYTES. That thread then appends it to a WARC file of its own
+(gzip-streamed) and indexes it, and the spider gets an empty, archived response.
+The second request waits DOWNLOAD_DELAY first, so the host still sees one request
+per second. Extraction later refuses files over its own limit without reading them.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Response
+from twisted.internet import threads
+
+from nianbao.crawler.middlewares import KIND, content_disposition_filename
+
+logger = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+class TooLarge(Exception):
+    pass
+
+
+def download_to_file(url: str, headers: dict[str, str], limit: int, timeout: float):
+    """(status, reason, response headers, temp file, size, sha256 hex) of a streamed GET."""
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:  # an error answer is still an answer: archive it
+        resp = e
+    tmp = tempfile.TemporaryFile(prefix="nianbao-stream-")
+    digest, size = hashlib.sha256(), 0
+    with resp:
+        while True:
+            chunk = resp.read(CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                tmp.close()
+                raise TooLarge(f"{url}: more than {limit:,} bytes (NIANBAO_MAX_FILE_BYTES)")
+            digest.update(chunk)
+            tmp.write(chunk)
+    tmp.seek(0)
+    return resp.status, getattr(resp, "reason", "") or "", list(resp.headers.items()), tmp, size, digest.hexdigest()
+
+
+class StreamLargeFiles:
+    """Signal handlers (stop big attachments) + downloader middleware (fetch them by streaming)."""
+
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.crawler = crawler
+        self.threshold = s.getint("NIANBAO_STREAM_ABOVE", 8 * 1024 * 1024)
+        self.limit = s.getint("NIANBAO_MAX_FILE_BYTES", 1024 * 1024 * 1024)
+        self.delay = s.getfloat("DOWNLOAD_DELAY", 1.0)
+        self.timeout = s.getfloat("DOWNLOAD_TIMEOUT", 60.0)
+        self.user_agent = s.get("USER_AGENT")
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _big(self, request) -> bool:
+        return request.meta.get(KIND) == "attachment" and self.threshold > 0
+
+    def headers_received(self, headers, body_length, request, spider):
+        if self._big(request) and body_length and body_length > self.threshold:
+            request.meta["nianbao_stream"] = True
+            raise StopDownload(fail=False)
+
+    def bytes_received(self, data, request, spider):
+        if not self._big(request):
+            return
+        seen = request.meta.get("nianbao_bytes_seen", 0) + len(data)
+        request.meta["nianbao_bytes_seen"] = seen
+        if seen > self.threshold:  # no Content-Length: stop once it is clearly large
+            request.meta["nianbao_stream"] = True
+            raise StopDownload(fail=False)
+
+    async def process_response(self, request, response, spider=None):
+        if not request.meta.pop("nianbao_stream", False):
+            return response
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        try:
+            capture_id, status, headers = await maybe_deferred_to_future(
+                threads.deferToThread(self._stream_and_archive, request))
+        except TooLarge as e:
+            self._fetch_error(request, str(e))
+            raise IgnoreRequest(str(e))
+        except (OSError, urllib.error.URLError) as e:
+            self._fetch_error(request, f"streaming download failed: {e}")
+            raise IgnoreRequest(str(e))
+        request.meta["capture_id"] = capture_id
+        self.crawler.stats.inc_value("nianbao/streamed_files")
+        return Response(response.url, status=status, headers=headers, body=b"",
+                        flags=["archived", "streamed"], request=request)
+
+    def _stream_and_archive(self, request):
+        """In a worker thread: its own SQLite connection and its own WARC file."""
+        from nianbao.archive.store import Archive
+        from nianbao.db import connect
+
+        time.sleep(self.delay)  # the stopped request just reached this host
+        headers = {"User-Agent": self.user_agent}
+        referer = request.headers.get("Referer")
+        if referer:
+            headers["Referer"] = referer.decode("latin-1")
+        status, reason, resp_headers, tmp, size, sha = download_to_file(
+            request.url, headers, self.limit, self.timeout)
+        s = self.crawler.settings
+        db = connect(s.get("NIANBAO_DB"))
+        archive = Archive(db, s.get("NIANBAO_ARCHIVE"), run_id=s.getint("NIANBAO_RUN_ID") or None)
+        try:
+            disposition = next((v for k, v in resp_headers if k.lower() == "content-disposition"), None)
+            capture_id = archive.store_file(
+                request.url, status, reason, resp_headers, tmp, size, sha, kind=request.meta.get(KIND),
+                referer=headers.get("Referer"), link_text=request.meta.get("link_text"),
+                filename=content_disposition_filename(disposition), source=request.meta.get("source"))
+        finally:
+            tmp.close()
+            archive.close()
+            db.conn.close()
+        return capture_id, status, dict(resp_headers)
+
+    def _fetch_error(self, request, message: str) -> None:
+        from nianbao.db import connect
+
+        db = connect(self.crawler.settings.get("NIANBAO_DB"))
+        db["fetch_errors"].insert({
+            "crawl_run_id": self.crawler.settings.getint("NIANBAO_RUN_ID") or None, "url": request.url,
+            "kind": request.meta.get(KIND), "error": message[:500],
+            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
+        db.conn.close()
+        logger.warning(message)

@@ -1,0 +1,111 @@
+"""A 200 MB attachment: streamed to disk and into the WARC, memory stays bounded,
+extraction refuses it by size, the crawl goes on. A file over the hard cap is refused."""
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+
+import psutil
+
+from conftest import FAST
+
+from nianbao.archive.warcfile import read_record
+
+LIST = """<html><head><meta charset="utf-8"></head><body><ul>
+<li><a href="/20200101/i1.html">某县2019年政府信息公开工作年度报告</a><span>2020-01-01</span></li>
+</ul></body></html>"""
+PAGE = """<html><head><meta charset="utf-8"><title>某县2019年政府信息公开工作年度报告</title></head><body>
+<h1>某县2019年政府信息公开工作年度报告</h1><p>详见附件。</p>
+<a href="/files/big.pdf">年度报告（扫描件）.pdf</a> <a href="/files/huge.pdf">汇编.pdf</a></body></html>"""
+
+
+def _site(tmp_path, big_mb: int, huge_mb: int = 5):
+    site = tmp_path / "site"
+    (site / "col").mkdir(parents=True)
+    (site / "20200101").mkdir()
+    (site / "files").mkdir()
+    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    (site / "col" / "index.html").write_text(LIST, "utf-8")
+    (site / "20200101" / "i1.html").write_text(PAGE, "utf-8")
+    digest = hashlib.sha256()
+    block = (b"%PDF-1.4 scanned page " + bytes(range(256)) * 64) [:16384]
+    with open(site / "files" / "big.pdf", "wb") as fh:
+        for _ in range(big_mb * 64):  # big_mb MiB
+            fh.write(block)
+            digest.update(block)
+    with open(site / "files" / "huge.pdf", "wb") as fh:
+        fh.truncate(huge_mb * 1024 * 1024)
+    return site, digest.hexdigest()
+
+
+def _crawl_with_peak_rss(args) -> tuple[subprocess.CompletedProcess, int]:
+    proc = subprocess.Popen([sys.executable, "-m", "nianbao.cli", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(args, proc.returncode, out, err), peak
+
+
+def _crawl_site(tmp_path, big_mb):
+    from nianbao.demo_portal.server import start_portal
+
+    site, sha = _site(tmp_path, big_mb)
+    portal = start_portal(site)
+    try:
+        done, peak = _crawl_with_peak_rss([
+            "crawl", "--start-url", portal.url + "/col/index.html", "--db", tmp_path / "n.db",
+            "--archive", tmp_path / "warc", *FAST])
+    finally:
+        portal.stop()
+    assert done.returncode == 0, done.stderr[-3000:]
+    return sha, peak
+
+
+def test_200_mb_attachment_is_streamed_with_bounded_memory(tmp_path):
+    _, baseline = _crawl_site(tmp_path / "small", 9)  # just over NIANBAO_STREAM_ABOVE
+    tmp_path = tmp_path / "large"
+    sha, peak = _crawl_site(tmp_path, 200)
+    # the crawler's memory does not grow with the file: 200 MiB cost at most 30 MiB more than 9 MiB
+    assert peak < baseline + 30 * 2**20, f"{peak / 2**20:.0f} MiB for 200 MiB vs {baseline / 2**20:.0f} MiB for 9 MiB"
+    conn = sqlite3.connect(tmp_path / "n.db")
+    conn.row_factory = sqlite3.Row
+    cap = conn.execute("select * from captures where url like '%big.pdf' and status = 200").fetchone()
+    assert cap["content_length"] == 200 * 2**20 and cap["sha256"] == sha
+    # the WARC record holds the whole file, byte for byte
+    record, fh = read_record(tmp_path / "warc" / cap["warc_file"], cap["warc_offset"])
+    got = hashlib.sha256()
+    while chunk := record.raw_stream.read(1 << 20):
+        got.update(chunk)
+    fh.close()
+    assert got.hexdigest() == sha
+    doc = conn.execute("select error from documents where capture_id = ?", [cap["id"]]).fetchone()
+    assert "extraction limit" in doc["error"]
+    assert conn.execute("select count(*) from reports").fetchone()[0] == 1  # the page is still the report
+
+
+def test_file_over_the_hard_cap_is_refused_and_recorded(tmp_path):
+    from conftest import run_cli
+    from nianbao.demo_portal.server import start_portal
+
+    site, _ = _site(tmp_path, 2, huge_mb=5)
+    portal = start_portal(site)
+    try:
+        run_cli("crawl", "--start-url", portal.url + "/col/index.html", "--db", tmp_path / "n.db",
+                "--archive", tmp_path / "warc", *FAST, "-s", "NIANBAO_STREAM_ABOVE=1000000",
+                "-s", "NIANBAO_MAX_FILE_BYTES=3000000")
+    finally:
+        portal.stop()
+    conn = sqlite3.connect(tmp_path / "n.db")
+    refused = conn.execute("select error from fetch_errors where url like '%huge.pdf'").fetchone()
+    assert refused and "NIANBAO_MAX_FILE_BYTES" in refused[0]
+    assert not conn.execute("select 1 from captures where url like '%huge.pdf'").fetchone()
+    # the 2 MiB one was over NIANBAO_STREAM_ABOVE: streamed, and complete
+    assert conn.execute("select content_length from captures where url like '%big.pdf'").fetchone()[0] == 2 * 2**20
