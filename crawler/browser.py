@@ -187,17 +187,32 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 return response
         return await super()._download_request(request, spider)
 
-    async def _conditional_get(self, request, spider):
-        headers = request.headers.copy()
+    async def _with_browser_cookies(self, request):
+        """The request with the browser context's cookies for its URL (a gate's among them)."""
         wrapper = self.context_wrappers.get(request.meta.get("playwright_context") or "default")
-        if wrapper is not None:
-            try:
-                cookies = await wrapper.context.cookies(request.url)
-            except PlaywrightError:
-                cookies = []
-            if cookies:
-                headers["Cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
-        plain = request.replace(headers=headers, meta={**request.meta, "playwright": False})
+        if wrapper is None:
+            return request
+        try:
+            cookies = await wrapper.context.cookies(request.url)
+        except PlaywrightError:
+            cookies = []
+        if not cookies:
+            return request
+        headers = request.headers.copy()
+        headers["Cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+        return request.replace(headers=headers)
+
+    if _SCRAPY_ASYNC_API:
+
+        async def download_request(self, request):
+            # Files are fetched by Scrapy's own handler, but behind the same gate: send
+            # the cookie the browser got, so a gated PDF does not answer 412.
+            if not request.meta.get("playwright"):
+                request = await self._with_browser_cookies(request)
+            return await super().download_request(request)
+
+    async def _conditional_get(self, request, spider):
+        plain = await self._with_browser_cookies(request.replace(meta={**request.meta, "playwright": False}))
         if _SCRAPY_ASYNC_API:
             result = HTTP11DownloadHandler.download_request(self, plain)
         else:

@@ -151,11 +151,13 @@ def test_attachment_downloaded_by_scrapy_not_the_browser(browser_crawl):
     assert row["content_length"] == len(data) and row["content_type"] == "application/pdf"
     headers = _warc_http_headers(work / "warc", row["warc_file"], row["warc_offset"])
     assert "x-nianbao-rendered" not in headers
-    # the request came from Scrapy (no Chromium fetch metadata), with the gate's cookie not needed
+    # the request came from Scrapy (no Chromium fetch metadata), carrying the cookie the
+    # browser got at the gate (the file is gated too): one request, no 412
     pdf_requests = [r for r in requests if urllib.parse.unquote(r.path) == page["path"]]
     assert len(pdf_requests) == 1
-    sent = {k.lower() for k in pdf_requests[0].headers}
+    sent = {k.lower(): v for k, v in pdf_requests[0].headers.items()}
     assert not any(k.startswith("sec-") for k in sent), sent
+    assert COOKIE in sent.get("cookie", "")
     # the report it belongs to has its figures
     report = conn.execute("select id from reports where url like ?", ["%" + page["via"]]).fetchone()
     figures = dict(conn.execute("select code, value from metrics where report_id = ?", [report["id"]]).fetchall())

@@ -102,8 +102,9 @@ def build() -> dict:
     (col / "files").mkdir(parents=True)
     (SITE / "robots.txt").write_text("User-agent: *\nDisallow: /xxgk/ndbg/nbgl/\n", "utf-8")
     (SITE / "quirks.json").write_text(json.dumps({
-        "_comment": "every page is behind the cookie gate; scripts, data and files are not",
+        "_comment": "every page and file is behind the cookie gate; scripts and data are not",
         "*.html": {"cookie_gate": COOKIE},
+        "*.pdf": {"cookie_gate": COOKIE},
     }, ensure_ascii=False, indent=1) + "\n", "utf-8")
     shutil.copy(DEMO / "js" / "common.js", SITE / "js" / "common.js")
     (SITE / "css").mkdir()
