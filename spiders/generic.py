@@ -45,6 +45,18 @@ class ReportColumnSpider(scrapy.Spider):
 
             self.extra_meta = browser_request_meta()
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # `scrapy crawl column -a render=browser` and Scrapyd: the settings are not frozen
+        # yet, so the browser's download handler can still be put in place.
+        if spider.render == "browser" and not crawler.settings.frozen:
+            from nianbao.crawler.browser import browser_settings
+
+            for key, value in browser_settings().items():
+                crawler.settings.set(key, value, priority="spider")
+        return spider
+
     async def start(self):
         for url, source_id in self.columns:
             yield scrapy.Request(url, callback=self.parse_list, meta={

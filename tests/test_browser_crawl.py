@@ -251,3 +251,25 @@ def test_registry_source_with_render_browser(portal, tmp_path):
     row = conn.execute("select warc_file, warc_offset from captures where kind = 'list' and url like ?",
                        ["%" + LIST]).fetchone()
     assert _warc_http_headers(tmp_path / "warc", *row).get("x-nianbao-rendered") == "chromium"
+
+
+@needs_browser
+def test_scrapy_crawl_with_render_browser_argument(portal, tmp_path):
+    """What Scrapyd runs: `scrapy crawl column -a render=browser` gets the browser too."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(Path(__file__).resolve().parent.parent / "scrapy.cfg", tmp_path / "scrapy.cfg")
+    env = {**os.environ, "NIANBAO_DB": str(tmp_path / "n.db"), "NIANBAO_ARCHIVE": str(tmp_path / "warc")}
+    args = [sys.executable, "-m", "scrapy", "crawl", "column", "-a", f"start_urls={portal.url}{LIST}",
+            "-a", "render=browser", "-L", "WARNING"]
+    for i in range(0, len(FAST), 2):
+        if FAST[i + 1].startswith("LOG_LEVEL"):
+            continue
+        args += [FAST[i], FAST[i + 1]]
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    conn = sqlite3.connect(tmp_path / "n.db")
+    got = {urlparse(u).path for (u,) in conn.execute("select url from reports")}
+    assert {p["path"] for p in _expected_reports()} <= got
