@@ -133,6 +133,28 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return fresh
 """
 
+# Reap: a worker whose heartbeat stopped (killed, machine lost) had requests popped from
+# the queue but not yet downloaded: put them back, then forget the worker.
+# KEYS[1] workers hash, KEYS[2] queue (sorted set); ARGV: now, timeout, in-flight key prefix.
+_REAP = """
+local now = tonumber(ARGV[1])
+local timeout = tonumber(ARGV[2])
+local moved = 0
+for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local v = cjson.decode(redis.call('HGET', KEYS[1], w))
+  if now - tonumber(v['t']) > timeout then
+    local inflight = ARGV[3] .. w
+    for _, req in ipairs(redis.call('HVALS', inflight)) do
+      redis.call('ZADD', KEYS[2], 0, req)
+      moved = moved + 1
+    end
+    redis.call('DEL', inflight)
+    redis.call('HDEL', KEYS[1], w)
+  end
+end
+return moved
+"""
+
 # Leave: deregister; the last live worker out deletes the crawl's keys.
 _LEAVE = """
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -170,6 +192,8 @@ class SharedScheduler(_scheduler_base()):
         inst.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(inst):x}"
         inst._quiet_since = None
         inst._beat = None
+        inst._beats = 0
+        crawler.signals.connect(inst._left_downloader, signal=signals.request_left_downloader)
         # scrapy-redis 0.9 counts with the deprecated `spider=` argument: count here instead
         inst.stats, inst._stats = None, crawler.stats
         crawler.signals.connect(inst._spider_idle, signal=signals.spider_idle)
@@ -183,6 +207,9 @@ class SharedScheduler(_scheduler_base()):
         self.queue_key = base + ":requests"
         self.dupefilter_key = base + ":dupefilter"
         self.workers_key = base + ":workers"
+        self.inflight_prefix = base + ":inflight:"
+        self.inflight_key = self.inflight_prefix + self.worker_id
+        self._reap()  # a crawl whose worker died: its popped requests go back first
         self.df = RFPDupeFilter(self.server, key=self.dupefilter_key,
                                 debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         fresh = self.server.eval(_JOIN, 3, self.workers_key, self.queue_key, self.dupefilter_key,
@@ -201,6 +228,7 @@ class SharedScheduler(_scheduler_base()):
         if self._beat is not None and self._beat.running:
             self._beat.stop()
         try:
+            self.server.delete(self.inflight_key)
             last = self.server.eval(_LEAVE, 3, self.workers_key, self.queue_key, self.dupefilter_key,
                                     self.worker_id, time.time(), self.worker_timeout)
             logger.info("distributed crawl: worker %s leaves%s", self.worker_id,
@@ -223,10 +251,26 @@ class SharedScheduler(_scheduler_base()):
     def _state(self, busy: int) -> str:
         return json.dumps({"t": time.time(), "busy": busy})
 
+    def _reap(self) -> int:
+        moved = self.server.eval(_REAP, 2, self.workers_key, self.queue_key, time.time(),
+                                 self.worker_timeout, self.inflight_prefix)
+        if moved:
+            logger.warning("distributed crawl: %d requests of a dead worker put back in the queue", moved)
+            self._stats.inc_value("nianbao/redis/requeued_from_dead_workers", moved)
+        return moved
+
+    def _left_downloader(self, request, spider):
+        fp = request.meta.get("nianbao_inflight")
+        if fp:
+            self.server.hdel(self.inflight_key, fp)
+
     def _heartbeat(self):
         try:
             busy = self._in_flight()
             self.server.hset(self.workers_key, self.worker_id, self._state(busy))
+            self._beats += 1
+            if self._beats % 3 == 0:
+                self._reap()
             if busy == 0:
                 # Idle here: look again now rather than at the engine's 5 s heartbeat,
                 # so requests another worker queued are picked up and a finished
@@ -270,6 +314,11 @@ class SharedScheduler(_scheduler_base()):
         if request is not None:
             self._quiet_since = None
             self._stats.inc_value("scheduler/dequeued/redis")
+            # Until it leaves the downloader the request lives only in this process:
+            # keep a copy in Redis so that, if this process dies, another one resumes it.
+            fp = self.crawler.request_fingerprinter.fingerprint(request).hex()
+            request.meta["nianbao_inflight"] = fp
+            self.server.hset(self.inflight_key, fp, self.queue._encode_request(request))
         return request
 
     def enqueue_request(self, request):

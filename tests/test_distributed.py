@@ -128,3 +128,41 @@ def test_two_processes_share_one_crawl(tmp_path, redis_server):
     # 5. the last process out cleaned up the crawl's keys (politeness reservations expire on their own)
     left = [k.decode() for k in client.keys("nianbao:*") if not k.startswith(b"nianbao:polite:")]
     assert not left, left
+
+
+def test_killed_worker_requests_are_resumed_by_the_other(tmp_path, redis_server):
+    """kill -9 one of two workers while it holds popped requests: the survivor puts
+    them back in the queue (once the dead worker's heartbeat is stale) and finishes."""
+    import signal
+
+    from nianbao.demo_portal.server import DEMO_SITE, start_portal
+
+    redis_url, client = redis_server
+    manifest = json.loads(DEMO_MANIFEST.read_text("utf-8"))
+    db_path, archive = tmp_path / "same.db", tmp_path / "warc"
+    slow = [a if not a.startswith("DOWNLOAD_DELAY=") else "DOWNLOAD_DELAY=0.3" for a in FAST]
+    with start_portal(DEMO_SITE) as portal:
+        args = [sys.executable, "-m", "nianbao.cli", "crawl", "--redis", redis_url, "--db", str(db_path),
+                "--archive", str(archive), *slow, "-s", "NIANBAO_REDIS_WORKER_TIMEOUT=3", "-s", "LOG_LEVEL=WARNING"]
+        for col in manifest["columns"]:
+            args += ["--start-url", portal.url + col["path"]]
+        victim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        survivor = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while True:  # wait until the victim holds requests it popped but has not downloaded
+            held = sum(client.hlen(k) for k in client.keys(f"nianbao:*:inflight:*:{victim.pid}:*"))
+            if held and len(portal.requests) > 8:
+                break
+            assert victim.poll() is None and time.time() < deadline, "never caught the victim holding requests"
+            time.sleep(0.02)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        out, err = survivor.communicate(timeout=240)
+        assert survivor.returncode == 0, err[-3000:]
+    assert "put back in the queue" in err
+    conn = sqlite3.connect(db_path)
+    forbidden = tuple(manifest["robots_disallow"])
+    expected = {p["path"] for p in manifest["pages"] if p.get("is_report") and p.get("status", 200) == 200
+                and p.get("kind") == "detail" and not p["path"].startswith(forbidden)}
+    got = {urlparse(u).path for (u,) in conn.execute("select url from reports")}
+    assert expected <= got, f"lost with the killed worker: {sorted(expected - got)}"
