@@ -141,6 +141,11 @@ _BODY_AS_SUBJECT = re.compile(
 _SITE_SPLIT = re.compile(r"\s*(?:[-_|｜—]{1,2}|——)\s*")
 
 
+def _soup(html) -> BeautifulSoup:
+    """A parsed page: `classify` parses once and hands the soup to each helper."""
+    return html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "lxml")
+
+
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
@@ -181,7 +186,7 @@ class Facts:
 def title_candidates(html: str | None, text: str, link_text: str | None = None) -> list[str]:
     cands: list[str] = []
     if html:
-        soup = BeautifulSoup(html, "lxml")
+        soup = _soup(html)
         for name in ("ArticleTitle", "articletitle", "title", "og:title", "Title", "DC.title"):
             tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
             if tag and tag.get("content"):
@@ -288,7 +293,7 @@ def _body_candidates(title: str | None, text: str, html: str | None):
     if m and BODY_SUFFIX.search(m.group(1)):
         yield m.group(1)
     if html:
-        soup = BeautifulSoup(html, "lxml")
+        soup = _soup(html)
         for name in ("ContentSource", "contentsource", "author", "SiteName"):
             tag = soup.find("meta", attrs={"name": name})
             if tag and tag.get("content") and BODY_SUFFIX.search(tag["content"].strip()):
@@ -312,7 +317,7 @@ _DATE_PATTERNS = (
 
 def published_of(html: str | None, text: str) -> str | None:
     if html:
-        soup = BeautifulSoup(html, "lxml")
+        soup = _soup(html)
         for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time"):
             tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
             if tag and tag.get("content"):
@@ -329,6 +334,7 @@ def published_of(html: str | None, text: str) -> str | None:
 
 def classify(html: str | None, text: str, link_text: str | None = None, source_body: str | None = None,
              has_statistics: bool = False, filename: str | None = None) -> Facts:
+    html = _soup(html) if html else None  # parsed once for title, date and body
     cands = title_candidates(html, text, link_text)
     if filename and re.search(f"[{_CJK_CHARS}]", filename):  # "统计表.xls" names something; "P0202.pdf" does not
         cands.append(re.sub(r"\.\w{2,4}$", "", filename))
