@@ -276,6 +276,12 @@ def _body_candidates(title: str | None, text: str, html: str | None):
         if m and m.group(1)[0] not in "本我全该" and BODY_SUFFIX.search(m.group(1)):
             yield m.group(1)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # a short line just above the report's title line: "宝鸡高新区管委会\n2019年度信息公开工作报告"
+    for i, line in enumerate(lines[:14]):
+        if REPORT_TITLE.search(nfkc(line)) and i > 0:
+            prev = lines[i - 1]
+            if len(prev) <= 25 and BODY_SUFFIX.search(prev) and not REPORT_TITLE.search(nfkc(prev)):
+                yield prev
     # the opening names the body: "公布2016年度攸县人民政府政府信息公开工作年度报告", "2016年，攸县人民政府认真…"
     opening = nfkc(text[:1500])
     for pat in (_BODY_IN_REPORT_NAME, _BODY_AS_SUBJECT):
@@ -283,11 +289,6 @@ def _body_candidates(title: str | None, text: str, html: str | None):
             name = m.group(1)
             if len(name) >= 3 and BODY_SUFFIX.search(name) and name[0] not in "本我全该":
                 yield name
-    for i, line in enumerate(lines[:14]):
-        if REPORT_TITLE.search(nfkc(line)) and i > 0:
-            prev = lines[i - 1]
-            if len(prev) <= 25 and BODY_SUFFIX.search(prev) and not REPORT_TITLE.search(nfkc(prev)):
-                yield prev
     head = nfkc(text[:800])
     m = re.search(r"(?:来源|发布机构|发文机关|信息来源)\s*[:：]\s*([^\s:：|]{2,30})", head)
     if m and BODY_SUFFIX.search(m.group(1)):
