@@ -114,29 +114,10 @@ def _sleep(seconds: float):
 
 # -- scheduler: shared queue + dupe filter, membership, idle handling -----------------
 
-# Join: forget dead workers; if no live one is left, what is in Redis belongs to a
-# crawl that died: clear it. Then register. Atomic, so two workers starting
-# together cannot both decide they are first after one of them has queued pages.
-_JOIN = """
-local now = tonumber(ARGV[2])
-local timeout = tonumber(ARGV[3])
-for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local v = cjson.decode(redis.call('HGET', KEYS[1], w))
-  if now - tonumber(v['t']) > timeout then redis.call('HDEL', KEYS[1], w) end
-end
-local fresh = 0
-if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3])
-  fresh = 1
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-return fresh
-"""
-
-# Reap: a worker whose heartbeat stopped (killed, machine lost) had requests popped from
-# the queue but not yet downloaded: put them back, then forget the worker.
-# KEYS[1] workers hash, KEYS[2] queue (sorted set); ARGV: now, timeout, in-flight key prefix.
-_REAP = """
+# Every script first forgets the workers whose heartbeat stopped (killed, machine lost),
+# putting back in the queue what they had popped but not downloaded.
+# KEYS[1] workers hash, KEYS[2] queue (sorted set); ARGV[1..3]: now, timeout, in-flight key prefix.
+_FORGET_DEAD = """
 local now = tonumber(ARGV[1])
 local timeout = tonumber(ARGV[2])
 local moved = 0
@@ -152,18 +133,27 @@ for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
     redis.call('HDEL', KEYS[1], w)
   end
 end
-return moved
 """
 
-# Leave: deregister; the last live worker out deletes the crawl's keys.
-_LEAVE = """
-redis.call('HDEL', KEYS[1], ARGV[1])
-local now = tonumber(ARGV[2])
-local timeout = tonumber(ARGV[3])
-for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local v = cjson.decode(redis.call('HGET', KEYS[1], w))
-  if now - tonumber(v['t']) > timeout then redis.call('HDEL', KEYS[1], w) end
+_REAP = _FORGET_DEAD + "return moved\n"
+
+# Join (ARGV[4] worker id, ARGV[5] state; KEYS[3] dupe filter): if no live worker is
+# left, what is in Redis belongs to a crawl that died: clear it. Then register. Atomic,
+# so two workers starting together cannot both decide they are first.
+_JOIN = _FORGET_DEAD + """
+local fresh = 0
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  fresh = 1
 end
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
+return {fresh, moved}
+"""
+
+# Leave (ARGV[4] worker id): deregister; the last live worker out deletes the crawl's keys.
+_LEAVE = """
+redis.call('HDEL', KEYS[1], ARGV[4])
+""" + _FORGET_DEAD + """
 if redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
   return 1
@@ -209,11 +199,11 @@ class SharedScheduler(_scheduler_base()):
         self.workers_key = base + ":workers"
         self.inflight_prefix = base + ":inflight:"
         self.inflight_key = self.inflight_prefix + self.worker_id
-        self._reap()  # a crawl whose worker died: its popped requests go back first
         self.df = RFPDupeFilter(self.server, key=self.dupefilter_key,
                                 debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
-        fresh = self.server.eval(_JOIN, 3, self.workers_key, self.queue_key, self.dupefilter_key,
-                                 self.worker_id, time.time(), self.worker_timeout, self._state(busy=1))
+        fresh, moved = self.server.eval(_JOIN, 3, self.workers_key, self.queue_key, self.dupefilter_key,
+                                        *self._reap_args(), self.worker_id, self._state(busy=1))
+        self._requeued(moved)
         logger.info("distributed crawl %s: worker %s %s", base, self.worker_id,
                     "starts the crawl" if fresh else "joins running workers")
         self._stats.set_value("nianbao/redis/key", base)
@@ -230,7 +220,7 @@ class SharedScheduler(_scheduler_base()):
         try:
             self.server.delete(self.inflight_key)
             last = self.server.eval(_LEAVE, 3, self.workers_key, self.queue_key, self.dupefilter_key,
-                                    self.worker_id, time.time(), self.worker_timeout)
+                                    *self._reap_args(), self.worker_id)
             logger.info("distributed crawl: worker %s leaves%s", self.worker_id,
                         " last: crawl keys deleted" if last else "")
         except Exception:
@@ -251,13 +241,16 @@ class SharedScheduler(_scheduler_base()):
     def _state(self, busy: int) -> str:
         return json.dumps({"t": time.time(), "busy": busy})
 
-    def _reap(self) -> int:
-        moved = self.server.eval(_REAP, 2, self.workers_key, self.queue_key, time.time(),
-                                 self.worker_timeout, self.inflight_prefix)
+    def _reap_args(self) -> tuple:
+        return time.time(), self.worker_timeout, self.inflight_prefix
+
+    def _requeued(self, moved: int) -> None:
         if moved:
             logger.warning("distributed crawl: %d requests of a dead worker put back in the queue", moved)
             self._stats.inc_value("nianbao/redis/requeued_from_dead_workers", moved)
-        return moved
+
+    def _reap(self) -> None:
+        self._requeued(self.server.eval(_REAP, 2, self.workers_key, self.queue_key, *self._reap_args()))
 
     def _left_downloader(self, request, spider):
         fp = request.meta.get("nianbao_inflight")
