@@ -49,6 +49,16 @@ def content_disposition_filename(value: str | None) -> str | None:
     return name
 
 
+def record_fetch_error(db, run_id: int | None, request, message: str) -> None:
+    """A request that produced no response to archive: a `fetch_errors` row."""
+    from datetime import datetime, timezone
+
+    db["fetch_errors"].insert({
+        "crawl_run_id": run_id, "url": request.url, "kind": request.meta.get(KIND), "error": message[:500],
+        "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })
+
+
 def _headers_list(headers) -> list[tuple[str, str]]:
     out = []
     for key, values in headers.items():
@@ -106,13 +116,7 @@ class ArchiveMiddleware:
             return None
         self.stats.inc_value("nianbao/download_errors")
         logger.warning("download failed: %s (%s)", request.url, exception.__class__.__name__)
-        from datetime import datetime, timezone
-
-        self.db["fetch_errors"].insert({
-            "crawl_run_id": self.archive.run_id, "url": request.url, "kind": request.meta.get(KIND),
-            "error": f"{exception.__class__.__name__}: {exception}"[:500],
-            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        })
+        record_fetch_error(self.db, self.archive.run_id, request, f"{exception.__class__.__name__}: {exception}")
 
     def spider_closed(self, spider):
         self.archive.close()

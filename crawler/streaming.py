@@ -17,14 +17,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 from twisted.internet import threads
 
-from nianbao.crawler.middlewares import KIND, content_disposition_filename
+from nianbao.crawler.middlewares import KIND, content_disposition_filename, record_fetch_error
 
 logger = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -143,10 +142,6 @@ class StreamLargeFiles:
         from nianbao.db import connect
 
         db = connect(self.crawler.settings.get("NIANBAO_DB"))
-        db["fetch_errors"].insert({
-            "crawl_run_id": self.crawler.settings.getint("NIANBAO_RUN_ID") or None, "url": request.url,
-            "kind": request.meta.get(KIND), "error": message[:500],
-            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        })
+        record_fetch_error(db, self.crawler.settings.getint("NIANBAO_RUN_ID") or None, request, message)
         db.conn.close()
         logger.warning(message)
