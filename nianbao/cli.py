@@ -171,6 +171,16 @@ def extract_file(path, url, content_type):
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
+def exec_datasette(db_path: str, archive_dir: str, host: str, port: int, message: str) -> None:
+    """Replace this process with `datasette serve` on the database (never returns)."""
+    import os
+
+    args, env = datasette_args(db_path, archive_dir, host, port)
+    os.environ.update(env)
+    click.echo(message)
+    os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
+
+
 def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tuple[list[str], dict]:
     """Arguments for `datasette serve` with our metadata renamed to the database's name."""
     import os
@@ -204,17 +214,12 @@ def serve(db_path, archive_dir, host, port):
     Example:
         nianbao serve --db data/nianbao.db --port 8001
     """
-    import os
-
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist: run `nianbao crawl` or `nianbao demo` first")
     from nianbao.db import connect
 
     connect(db_path)  # bring an older file's schema up to date before serving it
-    args, env = datasette_args(db_path, archive_dir, host, port)
-    os.environ.update(env)
-    click.echo(f"Serving {db_path} at http://{host}:{port}/{Path(db_path).stem}")
-    os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
+    exec_datasette(db_path, archive_dir, host, port, f"Serving {db_path} at http://{host}:{port}/{Path(db_path).stem}")
 
 
 @cli.command()
@@ -275,7 +280,6 @@ def demo(workdir, port, no_serve):
     Example:
         nianbao demo --port 8001
     """
-    import os
     import subprocess
 
     from nianbao.demo_portal.server import DEMO_SITE, start_portal
@@ -300,10 +304,8 @@ def demo(workdir, port, no_serve):
         portal.stop()
     if no_serve:
         return
-    args, env = datasette_args(str(db_path), str(archive_dir), "127.0.0.1", port)
-    os.environ.update(env)
-    click.echo(f"\nOpen http://127.0.0.1:{port}/nianbao/reports  (Ctrl-C to stop)")
-    os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
+    exec_datasette(str(db_path), str(archive_dir), "127.0.0.1", port,
+                   f"\nOpen http://127.0.0.1:{port}/nianbao/reports  (Ctrl-C to stop)")
 
 
 # The demo portal's two report columns (Hengyang-style and TRS-style).
