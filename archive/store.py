@@ -102,14 +102,18 @@ class Archive:
 
     def store(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
               kind: str = "other", referer: str | None = None, link_text: str | None = None,
-              filename: str | None = None, source: str | None = None) -> int:
+              filename: str | None = None, source: str | None = None,
+              request: tuple[str, list[tuple[str, str]], bytes] | None = None) -> int:
+        """Archive one response. `request` = (method, headers, body) of a request whose body
+        chose the answer (a POSTed list page): written as a WARC request record beside it."""
         sha = hashlib.sha256(body).hexdigest()
         return self.store_file(url, status, reason, headers, body, len(body), sha, kind, referer, link_text,
-                               filename, source)
+                               filename, source, request)
 
     def store_file(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body, size: int,
                    sha: str, kind: str = "other", referer: str | None = None, link_text: str | None = None,
-                   filename: str | None = None, source: str | None = None) -> int:
+                   filename: str | None = None, source: str | None = None,
+                   request: tuple[str, list[tuple[str, str]], bytes] | None = None) -> int:
         """Like store(), for a body given as bytes or as a file object of `size` bytes whose
         SHA-256 is known (a large file streamed to disk never has to be in memory)."""
         headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
@@ -130,13 +134,14 @@ class Archive:
         ).fetchone() if size else None
         warc = self._current()
         headers_with_extra = headers + list(extra.items())
+        request_id = warc.write_request(url, *request, fetched_at) if request else None
         if original:
             offset, length = warc.write_revisit(url, status, reason, headers_with_extra, fetched_at,
-                                                f"sha256:{sha}", original[0], original[1])
+                                                f"sha256:{sha}", original[0], original[1], request_id)
             record_type = "revisit"
         else:
             offset, length = warc.write_response(url, status, reason, headers_with_extra, body, fetched_at,
-                                                 f"sha256:{sha}", length=size)
+                                                 f"sha256:{sha}", length=size, concurrent_to=request_id)
             record_type = "response"
         return self._index(url, status, headers, size, sha, warc.name, offset, length, record_type,
                            fetched_at, kind, referer, link_text, filename, self.run_id, source)

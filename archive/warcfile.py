@@ -64,26 +64,49 @@ class WarcFile:
     def size(self) -> int:
         return self._fh.tell()
 
+    def write_request(self, url: str, method: str, headers: list[tuple[str, str]], body: bytes,
+                      fetched_at: str) -> str:
+        """The request a response answers, when its method and body say which answer it is
+        (a POSTed list query); returns its WARC-Record-ID for the response's WARC-Concurrent-To."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        http_headers = StatusAndHeaders(f"{method} {target} HTTP/1.1", headers, is_http_request=True)
+        record = self._writer.create_warc_record(
+            url, "request", payload=io.BytesIO(body), length=len(body), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": fetched_at},
+        )
+        self._append(record)
+        return record.rec_headers.get_header("WARC-Record-ID")
+
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]],
-                       body, fetched_at: str, digest: str, length: int | None = None) -> tuple[int, int]:
+                       body, fetched_at: str, digest: str, length: int | None = None,
+                       concurrent_to: str | None = None) -> tuple[int, int]:
         """`body` is bytes, or a binary file object of `length` bytes (copied in chunks)."""
         if isinstance(body, (bytes, bytearray)):
             body, length = io.BytesIO(body), len(body)
         http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
+        warc_headers = {"WARC-Date": fetched_at, "WARC-Payload-Digest": digest}
+        if concurrent_to:
+            warc_headers["WARC-Concurrent-To"] = concurrent_to
         record = self._writer.create_warc_record(
             url, "response", payload=body, length=length,
-            http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": fetched_at, "WARC-Payload-Digest": digest},
+            http_headers=http_headers, warc_headers_dict=warc_headers,
         )
         return self._append(record)
 
     def write_revisit(self, url: str, status: int, reason: str, headers: list[tuple[str, str]],
-                      fetched_at: str, digest: str, refers_to_uri: str, refers_to_date: str) -> tuple[int, int]:
+                      fetched_at: str, digest: str, refers_to_uri: str, refers_to_date: str,
+                      concurrent_to: str | None = None) -> tuple[int, int]:
         """Same payload as an earlier capture: store headers only (WARC identical-payload-digest profile)."""
         http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
+        warc_headers = {"WARC-Date": fetched_at}
+        if concurrent_to:
+            warc_headers["WARC-Concurrent-To"] = concurrent_to
         record = self._writer.create_revisit_record(
             url, digest, refers_to_uri, refers_to_date, http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": fetched_at},
+            warc_headers_dict=warc_headers,
         )
         return self._append(record)
 

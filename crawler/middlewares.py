@@ -102,6 +102,9 @@ class ArchiveMiddleware:
             response.url, response.status, reason, headers, response.body, kind=kind,
             referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
             link_text=request.meta.get("link_text"), filename=filename, source=request.meta.get("source"),
+            # a GET is its URL; any other request is also its body (which list page was asked for)
+            request=None if request.method == "GET" else (request.method, _headers_list(request.headers),
+                                                          request.body),
         )
         request.meta["capture_id"] = capture_id
         self.stats.inc_value("nianbao/archived")
