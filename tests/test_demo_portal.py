@@ -249,8 +249,9 @@ def test_request_log_records_method_path_headers(tmp_path):
         [t.join() for t in threads]
         reqs = list(h.requests)
         assert len(reqs) == 22
-        method, path, headers = reqs[0]
+        method, path, headers, body = reqs[0]
         assert (method, path) == ("GET", "/x.html?a=1") and headers["User-Agent"] == "nianbao-test/1.0"
+        assert body == b""
         assert reqs[1].method == "HEAD"
         assert h.requests.paths().count("/x.html") == 22
 
@@ -378,3 +379,28 @@ def test_cli_prints_url_and_serves():
 def test_last_modified_is_http_date(portal):
     _, headers, _ = fetch(portal.url + "/robots.txt")
     assert email.utils.parsedate_to_datetime(headers["Last-Modified"]) is not None
+
+
+# ---------------------------------------------------------------- json_body (a POSTed search query)
+def test_json_body_quirk_answers_by_page_and_logs_the_body(tmp_path):
+    for n in ("1", "2", "empty"):
+        (tmp_path / f"p{n}.json").write_text(f'{{"page": "{n}"}}', "utf-8")
+    (tmp_path / "quirks.json").write_text(json.dumps({"/irs/front/list": {"json_body": {
+        "require": {"tenantId": 7}, "page_key": "pageNo", "pages": {"1": "/p1.json", "2": "/p2.json"},
+        "empty": "/pempty.json"}, "content_type": "application/json"}}), "utf-8")
+
+    def post(body: bytes):
+        req = urllib.request.Request(h.url + "/irs/front/list", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    with start_portal(tmp_path) as h:
+        assert post(b'{"tenantId": 7, "pageNo": 2}') == (200, {"page": "2"})
+        assert post(b'{"tenantId": 7, "pageNo": 9}') == (200, {"page": "empty"})
+        assert post(b'{"tenantId": 8, "pageNo": 1}')[0] == 400  # not this site's query
+        assert post(b"pageNo=1")[0] == 400  # not JSON
+        assert [r.body for r in h.requests][0] == b'{"tenantId": 7, "pageNo": 2}'

@@ -89,6 +89,7 @@ class Request(NamedTuple):
     method: str
     path: str  # the request target as sent, query string included
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class RequestLog:
@@ -145,6 +146,11 @@ class Quirks:
     ``content_type``         Content-Type to send instead of the guessed one
     ``cookie_gate``          a Ruishu-style gate: 412 + a script that sets this cookie and
                              reloads, unless the request already carries the cookie
+    ``json_body``            a search API answering a POSTed JSON query (TRS irs):
+                             ``{"require": {key: value}, "page_key": "pageNo", "pages": {"1": file},
+                             "empty": file}``: 400 unless the body is JSON holding every
+                             ``require`` pair, else the file for its page number (``empty``
+                             past the last page)
 
     Keys starting with ``_`` (comments) are ignored.
     """
@@ -220,9 +226,7 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
-        self._handle(head=False)
+        self._handle(head=False, body=self.rfile.read(n) if n else b"")
 
     # -- helpers --------------------------------------------------------
     def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None, head: bool = False) -> None:
@@ -254,6 +258,17 @@ class PortalHandler(BaseHTTPRequestHandler):
             f = f / "index.html"
         return f if f.is_file() and f.name != "quirks.json" else None
 
+    @staticmethod
+    def _json_body_file(spec: dict[str, Any], body: bytes) -> str | None:
+        try:
+            query = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(query, dict) or any(query.get(k) != v for k, v in spec.get("require", {}).items()):
+            return None
+        page = query.get(spec.get("page_key", "pageNo"))
+        return spec.get("pages", {}).get(str(page)) or spec.get("empty")
+
     def _file(self, f: Path) -> tuple[float, bytes, str]:
         st = f.stat()
         cached = self.server.cache.get(f)
@@ -264,9 +279,9 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.server.cache[f] = (st.st_mtime, st.st_size, data, etag)
         return st.st_mtime, data, etag
 
-    def _handle(self, head: bool) -> None:
+    def _handle(self, head: bool, body: bytes = b"") -> None:
         target = self.path
-        self.server.log.append(Request(self.command, target, dict(self.headers.items())))
+        self.server.log.append(Request(self.command, target, dict(self.headers.items()), body))
         url_path = urllib.parse.urlsplit(target).path
         extra: dict[str, str] = {}
 
@@ -301,6 +316,12 @@ class PortalHandler(BaseHTTPRequestHandler):
                 loc = rule["redirect"]
                 self._send(int(rule.get("redirect_status", 302)), b"", {"Location": loc}, head)
                 return
+            if rule.get("json_body"):
+                url_path = self._json_body_file(rule["json_body"], body)
+                if url_path is None:
+                    self._send(400, b'{"success":false,"code":"400","msg":"bad query"}',
+                               {"Content-Type": "application/json;charset=UTF-8"}, head)
+                    return
             if rule.get("file"):
                 url_path = rule["file"]
             if rule.get("content_disposition"):
