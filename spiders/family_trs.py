@@ -20,14 +20,22 @@ to a JSON endpoint. This spider
   ``index_N.json`` file names (`links.json_list_links`, `links.json_page_urls`).
 
 Endpoints that want a JSON POST body assembled by the site's script (TRS irs
-``/irs/front/list``) are not guessed: they need a column entry of their own.
+``POST /irs/front/list`` with ``{"tenantId", "tableName", "pageNo", "pageSize", "sorts",
+"customFilter": {… channel filter …}}``, answering ``{"data": {"list": […], "pager":
+{"pageCount", "total"}}}``) are not guessed from the script: the column's registry entry
+names the request (``list_api``, see `registry.LIST_API_KEYS`), copied once from the
+browser's network panel. The spider posts it page by page (the body's ``pageNo``), reads
+the records by the column's field names (irs tables name their fields ``f_<digits>``), and
+the archive keeps each request body beside its answer.
 """
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
-from scrapy.http import TextResponse
+import scrapy
+from scrapy.http import JsonRequest, TextResponse
 
 from nianbao.spiders.catalog import register
 from nianbao.spiders.generic import ReportColumnSpider
@@ -58,12 +66,41 @@ def is_json_response(response) -> bool:
     return head[:1] in (b"{", b"[") and "html" not in ctype
 
 
+def list_api_request(cfg: dict, page: int, callback, meta: dict) -> scrapy.Request:
+    """The request for page `page` of a column's ``list_api`` (a JSON body, or a GET query)."""
+    body = dict(cfg.get("body") or {})
+    body[cfg.get("page_key", "pageNo")] = page
+    meta = {**meta, "nianbao_list_api": cfg, "nianbao_list_api_page": page}
+    if str(cfg.get("method", "POST")).upper() == "GET":
+        sep = "&" if "?" in cfg["url"] else "?"
+        query = urlencode({k: v if isinstance(v, (str, int, float)) else json.dumps(v, ensure_ascii=False)
+                           for k, v in body.items()})
+        return scrapy.Request(cfg["url"] + sep + query, callback=callback, meta=meta)
+    # the page number is in the body: Scrapy's fingerprint (and the dupe filter) counts it
+    return JsonRequest(cfg["url"], data=body, callback=callback, meta=meta)
+
+
 @register
 class TrsSpider(ReportColumnSpider):
     name = "trs"
 
+    async def start(self):
+        from nianbao.spiders.registry import column_config, load_sources
+
+        registry = load_sources() if any(source for _, source in self.columns) else []
+        async for request in super().start():
+            yield request
+            cfg = column_config(request.meta.get("source"), request.meta.get("start_url"), registry)
+            if cfg.get("list_api"):
+                api = cfg["list_api"]
+                first = int((api.get("body") or {}).get(api.get("page_key", "pageNo"), 1))
+                yield list_api_request(api, first, self.parse_list, request.meta)
+
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
+            return
+        if response.meta.get("nianbao_list_api"):
+            yield from self.parse_list_api(response)
             return
         if is_json_response(response):
             yield from self.parse_json_list(response)
@@ -91,3 +128,23 @@ class TrsSpider(ReportColumnSpider):
             meta = self._meta(response, "list")
             meta["nianbao_json_page"] = True
             yield response.follow(url, callback=self.parse_list, meta=meta)
+
+    def parse_list_api(self, response):
+        """One page of a column's ``list_api``: its records, then the other pages (all at once
+        when the answer says how many there are, else the next one while pages have records)."""
+        cfg, page = response.meta["nianbao_list_api"], response.meta["nianbao_list_api_page"]
+        links, total_pages = json_list_links(response.text, response.url, cfg.get("fields"))
+        for link in links:
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
+        if response.meta.get("nianbao_json_page"):
+            pages = [] if total_pages or not links else [page + 1]
+        else:
+            pages = list(range(page + 1, page + min(total_pages, 500))) if total_pages else (
+                [page + 1] if links else [])
+        for n in pages:
+            if not self.page_budget(response):
+                break
+            meta = {**self._meta(response, "list"), "nianbao_json_page": True}
+            yield list_api_request(cfg, n, self.parse_list, meta)

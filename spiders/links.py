@@ -223,13 +223,13 @@ def json_date(value) -> str | None:
     return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" if m else None
 
 
-def _record_list(data, depth: int = 0) -> list[dict] | None:
+def _record_list(data, depth: int = 0, url_keys=_JSON_URL_KEYS) -> list[dict] | None:
     """The list of records in a JSON answer: a list of objects that carry a URL."""
     if depth > 4:
         return None
     if isinstance(data, list):
         dicts = [x for x in data if isinstance(x, dict)]
-        if dicts and any(_first_value(x, _JSON_URL_KEYS) for x in dicts):
+        if dicts and any(_first_value(x, url_keys) for x in dicts):
             return dicts
         return None
     if not isinstance(data, dict):
@@ -237,12 +237,12 @@ def _record_list(data, depth: int = 0) -> list[dict] | None:
     low = _lower_keys(data)
     for key in _JSON_LIST_KEYS:
         if key.lower() in low:
-            found = _record_list(low[key.lower()], depth + 1)
+            found = _record_list(low[key.lower()], depth + 1, url_keys)
             if found is not None:
                 return found
     for value in data.values():  # any other nesting: {"res": {"body": [...]}}
         if isinstance(value, (dict, list)):
-            found = _record_list(value, depth + 1)
+            found = _record_list(value, depth + 1, url_keys)
             if found is not None:
                 return found
     return None
@@ -280,29 +280,35 @@ def json_total_pages(data, n_records: int) -> int | None:
     return -(-total // size)
 
 
-def json_list_links(text: str, page_url: str) -> tuple[list[Link], int | None]:
+def json_list_links(text: str, page_url: str, fields: dict[str, str] | None = None) -> tuple[list[Link], int | None]:
     """Items of a JSON list answer ({title, url, date} records under datas/data/list/records/
-    articles/...) on the page's host, and its page count (None when it does not say)."""
+    articles/...) on the page's host, and its page count (None when it does not say).
+
+    `fields` names a site's own record keys first, {"title": "f_2023419305471", "url": ...,
+    "date": ...}: TRS irs tables call their columns by generated codes."""
     import json
 
     try:
         data = json.loads(text)
     except ValueError:
         return [], None
-    records = _record_list(data) or []
+    fields = {k: v.lower() for k, v in (fields or {}).items()}
+    url_keys, title_keys, date_keys = (((fields[f],) if f in fields else ()) + keys for f, keys in (
+        ("url", _JSON_URL_KEYS), ("title", _JSON_TITLE_KEYS), ("date", _JSON_DATE_KEYS)))
+    records = _record_list(data, url_keys=url_keys) or []
     links, seen = [], set()
     for rec in records:
-        raw = _first_value(rec, _JSON_URL_KEYS)
+        raw = _first_value(rec, url_keys)
         if not isinstance(raw, str) or raw.strip().startswith(("javascript:", "#", "mailto:")):
             continue
         url = urljoin(page_url, raw.strip()).split("#")[0]
         if url in seen or not _same_host(url, page_url):
             continue
         seen.add(url)
-        title = _first_value(rec, _JSON_TITLE_KEYS)
+        title = _first_value(rec, title_keys)
         title = re.sub(r"<[^>]+>", "", str(title)).strip() if title is not None else ""
         links.append(Link(url, title, "attachment" if is_attachment(url) else "item",
-                          json_date(_first_value(rec, _JSON_DATE_KEYS))))
+                          json_date(_first_value(rec, date_keys))))
     return links, json_total_pages(data, len(records))
 
 

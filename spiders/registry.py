@@ -11,7 +11,8 @@
      "spider": "column",                     # see SPIDERS
      "columns": [{"url": "...",              # list page of a report column
                   "evidence": "...",         # where the column (or a report under it) was seen
-                  "verified": true}]}        # true only if that exact column was seen to exist
+                  "verified": true,          # true only if that exact column was seen to exist
+                  "list_api": {...}}]}       # optional: see LIST_API below
 
 A column lives on its source's portal host: a body whose reports are published
 on its parent's portal (a city department, a development zone) gets that portal.
@@ -26,6 +27,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 LEVELS = ("province", "city", "county", "district", "department", "zone", "township")
+# A column whose list a script fetches from an API that wants a request body the page's
+# script assembles (TRS irs ``POST /irs/front/list``) names that request itself:
+#   "list_api": {"url": "https://…/irs/front/list", "method": "POST",
+#                "body": {"tenantId": 71, "tableName": "t_…", "pageNo": 1, "pageSize": 15, …},
+#                "page_key": "pageNo",                       # the body's page number
+#                "fields": {"title": "f_…", "url": "doc_pub_url", "date": "save_time"}}
+# (copy the body from the browser's network panel). Only the "trs" spider reads it.
+LIST_API_KEYS = {"url", "method", "body", "page_key", "fields"}
 SPIDERS = ("column", "hengyang", "trs", "hanweb")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DEFAULT = Path(__file__).with_name("sources.json")
@@ -67,6 +76,36 @@ def _http(url) -> bool:
         return False
     u = urlparse(url)
     return u.scheme in ("http", "https") and bool(u.hostname)
+
+
+def column_config(source_id: str | None, url: str, sources: list[dict] | None = None) -> dict:
+    """The registry's entry for this column of this source ({} when there is none)."""
+    if source_id is None:
+        return {}
+    entry = find(source_id, sources) or {}
+    return next((c for c in entry.get("columns", []) if isinstance(c, dict) and c.get("url") == url), {})
+
+
+def _list_api_problems(api, portal_host: str | None, spider: str) -> list[str]:
+    if not isinstance(api, dict):
+        return ["list_api must be an object"]
+    problems = [f"list_api has an unknown key {k!r}" for k in sorted(set(api) - LIST_API_KEYS)]
+    if not _http(api.get("url")):
+        problems.append(f"list_api url is not an http(s) URL: {api.get('url')!r}")
+    elif portal_host and _host(api["url"]) != portal_host:
+        problems.append(f"list_api url {api['url']} is not on the portal's host {portal_host}")
+    if str(api.get("method", "POST")).upper() not in ("GET", "POST"):
+        problems.append(f"list_api method must be GET or POST, not {api.get('method')!r}")
+    body, key = api.get("body", {}), api.get("page_key", "pageNo")
+    if not isinstance(body, dict):
+        problems.append("list_api body must be a JSON object")
+    elif key not in body:
+        problems.append(f"list_api body has no page number {key!r} (set page_key)")
+    if not isinstance(api.get("fields", {}), dict):
+        problems.append("list_api fields must map title/url/date to the record's keys")
+    if spider != "trs":
+        problems.append(f"list_api is read by the trs spider only, not {spider!r}")
+    return problems
 
 
 def validate(sources: list[dict]) -> list[str]:
@@ -121,6 +160,10 @@ def validate(sources: list[dict]) -> list[str]:
                 problems.append(f"{where}: column {url} has no evidence")
             if not isinstance(c.get("verified"), bool):
                 problems.append(f"{where}: column {url} has no verified true/false")
+            if "list_api" in c:
+                problems += [f"{where}: column {url}: {p}" for p in _list_api_problems(
+                    c["list_api"], _host(portal) if _http(portal) else None,
+                    c.get("spider") or s.get("spider", "column"))]
             if url in column_urls and column_urls[url] != sid:
                 problems.append(f"{where}: column {url} is also listed by {column_urls[url]}")
             column_urls.setdefault(url, sid)

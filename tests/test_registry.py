@@ -127,6 +127,29 @@ def test_catches_column_off_the_portal_host():
     assert any("not on the portal's host" in p for p in _problems(m))
 
 
+def test_list_api_is_checked():
+    api = {"url": "https://www.a.gov.cn/irs/front/list", "method": "POST",
+           "body": {"tenantId": 71, "pageNo": 1}, "fields": {"title": "f_1"}}
+
+    def ok(d):
+        d[0]["spider"] = "trs"
+        d[0]["columns"][0]["list_api"] = dict(api)
+    assert _problems(ok) == []
+
+    def bad(d):
+        ok(d)
+        d[0]["columns"][0]["list_api"].update(url="https://search.b.gov.cn/irs/front/list", method="PUT",
+                                              body={"tenantId": 71}, extra=1)
+    found = " | ".join(_problems(bad))
+    for words in ("not on the portal's host", "GET or POST", "no page number 'pageNo'", "unknown key 'extra'"):
+        assert words in found, (words, found)
+
+    def wrong_spider(d):
+        ok(d)
+        d[0]["spider"] = "hanweb"
+    assert any("read by the trs spider only" in p for p in _problems(wrong_spider))
+
+
 def test_catches_other_problems():
     def m(d):
         d[0]["id"] = "甲市"

@@ -112,3 +112,62 @@ def test_crawl_fetched_the_json_pages_once(crawled):
         assert targets.count(t) == 1, (t, targets)
     kinds = {urlsplit(r["url"]).path: r["kind"] for r in rows(db, "select url, kind from captures")}
     assert kinds["/zfxxgk/ndbg/index_1.json"] == "list"
+
+
+IRS_COLUMN = "/zwgk/zfxxgkndbg/index.html"
+IRS_FIELDS = {"title": "f_202121500898", "date": "f_202146838317"}
+
+
+def test_irs_answer_read_by_the_columns_field_names():
+    answer = _page("/irs/answers/t_179d1430e47_page1.json")
+    links, pages = json_list_links(answer, BASE + "/irs/front/list", IRS_FIELDS)
+    assert [(urlsplit(l.url).path, l.text, l.date) for l in links] == [
+        ("/zwgk/zfxxgkndbg/202501/t20250123_9301.html", "某市生态环境局2024年政府信息公开工作年度报告", "2025-01-23"),
+        ("/zwgk/zfxxgkndbg/202401/t20240119_9302.html", "某市生态环境局2023年政府信息公开工作年度报告", "2024-01-19")]
+    assert pages == 2
+    # without the field names the records have no title (irs names its columns f_<digits>)
+    assert [l.text for l in json_list_links(answer, BASE + "/irs/front/list")[0]] == ["", ""]
+    # and the column page's script is not mistaken for a list URL of its own
+    assert json_endpoints(_page(IRS_COLUMN), BASE + IRS_COLUMN) == []
+
+
+def test_list_api_requests_carry_the_page_in_the_body():
+    from nianbao.spiders.family_trs import list_api_request
+
+    api = {"url": BASE + "/irs/front/list", "body": {"tenantId": 303, "pageNo": 1, "pageSize": 2}}
+    one, two = (list_api_request(api, n, None, {"source": "s"}) for n in (1, 2))
+    assert (one.method, one.url) == ("POST", BASE + "/irs/front/list") and one.url == two.url
+    assert json.loads(two.body) == {"tenantId": 303, "pageNo": 2, "pageSize": 2}
+    assert one.headers[b"Content-Type"] == b"application/json"
+    assert two.meta["nianbao_list_api_page"] == 2 and two.meta["source"] == "s"
+    from scrapy.utils.request import fingerprint
+    assert fingerprint(one) != fingerprint(two)  # the dupe filter keeps both pages
+    get = list_api_request({**api, "method": "GET", "page_key": "pageNo"}, 3, None, {})
+    assert get.method == "GET" and "pageNo=3" in get.url and "tenantId=303" in get.url
+
+
+def test_crawl_posts_the_irs_query_page_by_page(crawled):
+    """pageNo 1 and 2 (the answer's pageCount), once each, with the registry's body; each
+    answer archived with a WARC request record holding the body it answers."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    portal, manifest, db, _ = crawled
+    posts = [json.loads(r.body) for r in portal.requests if r.method == "POST"]
+    assert sorted(p["pageNo"] for p in posts) == [1, 2]
+    assert all(p["tenantId"] == 303 and p["tableName"] == "t_179d1430e47" for p in posts)
+    captures = rows(db, "select url, warc_file, warc_offset, kind from captures where url like '%/irs/front/list'")
+    assert len(captures) == 2 and {c["kind"] for c in captures} == {"list"}
+    requests, responses = {}, {}
+    for name in {c["warc_file"] for c in captures}:
+        with open(db.parent / "warc" / name, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_headers.get_header("WARC-Target-URI", "").endswith("/irs/front/list"):
+                    rid = rec.rec_headers.get_header("WARC-Record-ID")
+                    if rec.rec_type == "request":
+                        assert rec.http_headers.protocol == "POST"
+                        requests[rid] = json.loads(rec.content_stream().read())["pageNo"]
+                    elif rec.rec_type == "response":
+                        pager = json.loads(rec.content_stream().read())["data"]["pager"]
+                        responses[rec.rec_headers.get_header("WARC-Concurrent-To")] = pager["pageNo"]
+    assert sorted(requests.values()) == [1, 2]
+    assert responses == requests  # every answer names the request whose page it is
