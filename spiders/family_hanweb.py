@@ -20,6 +20,18 @@ rest come from ``dataproxy.jsp?startrecord=46&endrecord=90&perpage=15`` with the
 
 Proxy requests are ordinary Scrapy requests (the archive keeps every answer), GET by
 default, or POST form requests with ``-s NIANBAO_HANWEB_PROXY_METHOD=POST``.
+
+Hanweb's newer platform (jpaas, 2021 on: 浙江, 江苏 and ministry sites) builds the list
+in the browser from a "page build unit". The column page carries a script tag::
+
+    <script src="/module/jslib/…/unitbuild.js" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
+            queryData="{'webId':'3630','pageId':'1229858680','tplSetId':'5HrZiF…','pageType':'column',
+                        'tagId':'当前栏目list','editType':'null'}"></script>
+
+and the script GETs that URL with those parameters (plus ``parseType=bulidstatic``, the
+platform's own spelling), answered by ``{"success": true, "data": {"html": "<ul>…</ul>"}}``.
+Later pages add ``paramJson={"pageNo":N,"pageSize":15}``; a page past the end has no
+records. This spider asks for them one after the other until a page brings nothing new.
 """
 from __future__ import annotations
 
@@ -170,6 +182,66 @@ def proxy_next_pages(text: str, url: str) -> list[str]:
     return out
 
 
+UNIT_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+UNIT_PAGE_SIZE = 15
+_UNIT_SCRIPT = re.compile(r"<script\b[^>]*\bquerydata\s*=\s*(?:\"([^\"]*)\"|'([^']*)')[^>]*>", re.S | re.I)
+_UNIT_URL_ATTR = re.compile(r"""\burl\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+_UNIT_KEYS = ("webId", "pageId", "tplSetId", "pageType", "tagId", "editType", "parseType")
+
+
+def _loose_object(text: str) -> dict[str, str]:
+    """{'webId':'3630', pageType:"column"} as the templates write it (single quotes, bare keys)."""
+    import json
+
+    try:
+        data = json.loads(text.replace("'", '"'))
+        if isinstance(data, dict):
+            return {str(k): str(v) for k, v in data.items()}
+    except ValueError:
+        pass
+    return {p.group(1): next(g for g in p.groups()[1:] if g is not None).strip() for p in _JS_PAIR.finditer(text)}
+
+
+def unit_requests(html: str, page_url: str) -> list[str]:
+    """The jpaas "page build unit" calls a column page's unitbuild scripts make (first page)."""
+    out = []
+    for m in _UNIT_SCRIPT.finditer(html):
+        params = _loose_object(htmlmod.unescape(m.group(1) if m.group(1) is not None else m.group(2)))
+        if not {"webId", "pageId"} <= set(params):
+            continue
+        u = _UNIT_URL_ATTR.search(m.group(0))
+        endpoint = urljoin(page_url, htmlmod.unescape(next(g for g in u.groups() if g is not None)) if u else UNIT_PATH)
+        if not _same_host(endpoint, page_url) or "jpaas" not in endpoint and "build/unit" not in endpoint:
+            continue
+        query = {"parseType": "bulidstatic", **{k: params[k] for k in _UNIT_KEYS if k in params}}
+        url = _with_query(endpoint.split("?")[0], query)
+        if url not in out:
+            out.append(url)
+    return out
+
+
+def unit_fragment(text: str) -> str | None:
+    """The list markup of a build-unit answer ({"data": {"html": …}}), None if it is not one."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    inner = data.get("data") if isinstance(data, dict) else None
+    html = inner.get("html") if isinstance(inner, dict) else None
+    return html if isinstance(html, str) else None
+
+
+def unit_page_url(url: str, page: int, page_size: int = UNIT_PAGE_SIZE) -> str:
+    """Page `page` of a build unit: its first-page URL plus ``paramJson``."""
+    import json
+
+    query = {k: v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k != "paramJson"}
+    query["paramJson"] = json.dumps({"pageNo": page, "pageSize": page_size}, separators=(",", ":"))
+    return _with_query(url, query)
+
+
 def _with_query(url: str, query: dict[str, str]) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(query=urlencode(query)))
@@ -191,16 +263,42 @@ class HanwebSpider(ReportColumnSpider):
                                       meta=meta)
         return scrapy.Request(url, callback=self.parse_list, meta=meta)
 
+    def parse_unit(self, response):
+        """One page of a jpaas build unit: its list links, then the next page if this one
+        brought links no earlier page did (a page past the end is empty, or repeats one)."""
+        fragment = unit_fragment(response.text)
+        if fragment is None:
+            self.logger.warning("not a build-unit answer: %s", response.url)
+            return
+        links = [l for l in classify_list_links(fragment, response.url, response.meta.get("column"))
+                 if l.kind != "page"]
+        seen = response.meta.get("nianbao_unit_seen") or frozenset()
+        fresh = {l.url for l in links} - seen
+        for link in links:
+            request = self.follow_link(response, link)
+            if request is not None:
+                yield request
+        page = response.meta.get("nianbao_unit_page", 1)
+        if fresh and self.page_budget(response):
+            meta = self._meta(response, "list")
+            meta.update(nianbao_unit_page=page + 1, nianbao_unit_seen=seen | fresh)
+            yield scrapy.Request(unit_page_url(response.url, page + 1), callback=self.parse_unit, meta=meta)
+
     def parse_list(self, response):
         if not isinstance(response, TextResponse):
             return
+        units = [] if response.meta.get("nianbao_hanweb_proxy") else unit_requests(response.text, response.url)
+        for url in units:
+            if self.page_budget(response):
+                yield scrapy.Request(url, callback=self.parse_unit, meta=self._meta(response, "list"))
         records = datastore_records(response.text, response.url)
         links = list(records)
         if not response.meta.get("nianbao_hanweb_proxy"):
             # the column page's ordinary links too (static pages, attachments); when the
-            # datastore is the list, dated links in side boxes count only if they name a report
+            # datastore or a build unit is the list, dated links in side boxes count only
+            # if they name a report
             for link in classify_list_links(response.text, response.url, response.meta.get("column")):
-                if link.kind == "item" and records and not REPORT_WORDS.search(link.text):
+                if link.kind == "item" and (records or units) and not REPORT_WORDS.search(link.text):
                     continue
                 links.append(link)
         for link in links:

@@ -1,6 +1,7 @@
 """The Hanweb (大汉) family spider: the <datastore> records a column page embeds and the
 dataproxy.jsp paging (startrecord/endrecord and page=N); saved pages in
 tests/fixtures/pages/hanweb, then real crawls of the served portal (GET and POST)."""
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -116,3 +117,46 @@ def test_crawl_by_post(tmp_path):
         assert all("columnid" not in r.path for r in proxy)  # the parameters went in the body
     finally:
         portal.stop()
+
+
+JPAAS = "/col/col1229858680/index.html"
+UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+
+
+def test_jpaas_build_unit_call_read_from_the_column_page():
+    from nianbao.spiders.family_hanweb import unit_requests
+
+    (url,) = unit_requests(_page(JPAAS), BASE + JPAAS)
+    parts = urlsplit(url)
+    assert BASE + parts.path == BASE + UNIT
+    q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert q == {"parseType": "bulidstatic", "webId": "3630", "pageId": "1229858680", "tplSetId": "5HrZiFGOR8vHklhTYqM4B",
+                 "pageType": "column", "tagId": "当前栏目list", "editType": "null"}
+    assert datastore_records(_page(JPAAS), BASE + JPAAS) == []  # no datastore on these pages
+    # a unit on another host, or a page without one, asks for nothing
+    assert unit_requests(_page(JPAAS).replace(f'url="{UNIT}"', f'url="http://x.example.com{UNIT}"'), BASE + JPAAS) == []
+    assert unit_requests(_page(COL1), BASE + COL1) == []
+
+
+def test_jpaas_answer_and_its_pages():
+    from nianbao.spiders.family_hanweb import unit_fragment, unit_page_url
+    from nianbao.spiders.links import classify_list_links
+
+    answer = _page("/module/jslib/jpaas/answers/unit_1229858680_page1.json")
+    links = classify_list_links(unit_fragment(answer), BASE + UNIT, "/col/col1229858680/")
+    assert [(urlsplit(l.url).path, l.kind, l.date) for l in links] == [
+        ("/art/2025/1/24/art_1229858680_59310021.html", "item", "2025-01-24"),
+        ("/art/2024/1/29/art_1229858680_58813344.html", "item", "2024-01-29")]
+    assert unit_fragment(_page("/module/jslib/jpaas/answers/unit_1229858680_page3.json")) == ""
+    assert unit_fragment("<html>not json</html>") is None and unit_fragment('{"data": []}') is None
+    url = unit_page_url(BASE + UNIT + "?webId=1&pageId=2&paramJson=%7B%7D", 3)
+    assert parse_qs(urlsplit(url).query)["paramJson"] == ['{"pageNo":3,"pageSize":15}']
+
+
+def test_crawl_pages_the_build_unit_until_a_page_is_empty(crawled):
+    portal, _, db, _ = crawled
+    calls = [parse_qs(urlsplit(r.path).query) for r in portal.requests if r.path.startswith(UNIT)]
+    pages = sorted(json.loads(q["paramJson"][0])["pageNo"] if "paramJson" in q else 1 for q in calls)
+    assert pages == [1, 2, 3]  # page 3 was empty: no page 4
+    captured = [r for r in rows(db, "select url, kind, status from captures") if UNIT in r["url"]]
+    assert len(captured) == 3 and {(r["kind"], r["status"]) for r in captured} == {("list", 200)}
