@@ -313,51 +313,156 @@ DEMO_START_PATH = "/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html"
 DEMO_EXTRA_COLUMNS = ["/xxgk/szfxxgkml/zfxxgkndbg/szfgzbmndbg/index.html"]
 
 
-@cli.command()
-@click.argument("action", required=False, type=click.Choice(["list", "check"]), default="list")
+@cli.group(invoke_without_command=True)
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each column (check).")
-def sources(action, source_ids, as_json, timeout):
-    """List the sources registry, or check which report columns answer.
+@click.option("--timeout", type=float, hidden=True)  # `nianbao sources --timeout 5 check`, as before
+@click.pass_context
+def sources(ctx, source_ids, as_json, timeout):
+    """The sources registry: list it, check which report columns answer,
+    capture real pages of a source.
 
-    `list` shows every government body and its report-column URLs ("(unverified)"
-    marks URLs not yet seen to exist). `check` fetches each column's list page
-    (one request per column, one per second per host) and tells whether it
-    answers and lists items that look like annual reports: run it when online,
-    before relying on a source. $NIANBAO_SOURCES points at a registry of your own.
+    Without a subcommand, `list`. $NIANBAO_SOURCES points at a registry of your own.
 
     \b
     Examples:
         nianbao sources
         nianbao sources check --source hengyang-city
+        nianbao sources capture ningbo-gxq --to /tmp/ningbo-gxq
     """
+    ctx.obj = {"source_ids": source_ids, "as_json": as_json, "timeout": timeout}
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(sources_list)
+
+
+def _registry_entries(ctx, source_ids) -> list[dict]:
     from nianbao.spiders.registry import load_sources
 
+    wanted = set(source_ids) | set((ctx.obj or {}).get("source_ids") or ())
     entries = load_sources()
-    if source_ids:
-        entries = [e for e in entries if e["id"] in set(source_ids)]
-    if action == "check":
-        from nianbao.spiders.check import check_columns
+    return [e for e in entries if e["id"] in wanted] if wanted else entries
 
-        results = check_columns(entries, timeout=timeout)
-        if as_json:
-            click.echo(json.dumps(results, ensure_ascii=False, indent=2))
-            return
-        for r in results:
-            verdict = "OK" if r["ok"] else "NO REPORTS" if r["status"] == 200 else "FAILED"
-            click.echo(f"{verdict:<10} {r['source']:<28} {r['status'] or '-':<5} items {r['items']:<4} "
-                       f"report-like {r['report_items']:<4} {r['url']}{'  ' + r['error'] if r['error'] else ''}")
-        bad = sum(1 for r in results if not r["ok"])
-        click.echo(f"{len(results) - bad} of {len(results)} columns answer with report-like items")
-        sys.exit(1 if bad else 0)
-    if as_json:
+
+@sources.command("list")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def sources_list(ctx, source_ids=(), as_json=False):
+    """List every government body and its report-column URLs.
+
+    "(unverified)" marks URLs not yet seen to exist.
+
+    \b
+    Examples:
+        nianbao sources list
+        nianbao sources list --source hengyang-city --json
+    """
+    entries = _registry_entries(ctx, source_ids)
+    if as_json or (ctx.obj or {}).get("as_json"):
         click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
         return
     for e in entries:
         for c in e["columns"]:
             mark = "" if c.get("verified") else "  (unverified)"
             click.echo(f"{e['id']:<28} {e['name']:<20} {e.get('level', ''):<10} {c['url']}{mark}")
+
+
+@sources.command("check")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--timeout", type=float, help="Seconds to wait for each column.  [default: 20]")
+@click.pass_context
+def sources_check(ctx, source_ids, as_json, timeout):
+    """Check which report columns answer and list report-like items.
+
+    Fetches each column's list page (one request per column, one per second
+    per host) and tells whether it answers and lists items that look like
+    annual reports: run it when online, before relying on a source. Exit
+    status 1 if any column does not.
+
+    \b
+    Example:
+        nianbao sources check --source hengyang-city
+    """
+    from nianbao.spiders.check import check_columns
+
+    timeout = timeout or (ctx.obj or {}).get("timeout") or 20.0
+    results = check_columns(_registry_entries(ctx, source_ids), timeout=timeout)
+    if as_json or (ctx.obj or {}).get("as_json"):
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for r in results:
+        verdict = "OK" if r["ok"] else "NO REPORTS" if r["status"] == 200 else "FAILED"
+        click.echo(f"{verdict:<10} {r['source']:<28} {r['status'] or '-':<5} items {r['items']:<4} "
+                   f"report-like {r['report_items']:<4} {r['url']}{'  ' + r['error'] if r['error'] else ''}")
+    bad = sum(1 for r in results if not r["ok"])
+    click.echo(f"{len(results) - bad} of {len(results)} columns answer with report-like items")
+    sys.exit(1 if bad else 0)
+
+
+@sources.command("capture")
+@click.argument("source_id")
+@click.option("--to", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False),
+              help="Folder to write the pages to (new or empty).")
+@click.option("--column", "columns", multiple=True, metavar="URL",
+              help="Only this report column of the source (repeatable; default: all its columns).")
+@click.option("--max-list-pages", default=2, show_default=True, type=click.IntRange(min=0),
+              help="List pages (or list answers) to follow per column beyond its first.")
+@click.option("--max-details", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Detail pages and attachments to fetch and keep.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="Keep the crawl's archive in this database (with --archive); default: a temporary one.")
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False), help="WARC folder for --db.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, as with `nianbao crawl -s`.")
+def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db_path, archive_dir, settings):
+    """Capture real pages of one source, to refresh the fixture pages.
+
+    Runs a small polite crawl of the source with its registered spider and
+    rendering (robots.txt, one request per second per host), then writes to
+    DIR, at each URL's path, exactly as archived (a GBK page stays GBK; a
+    source rendered in Chromium gives its rendered DOM, marked so): every
+    list page and list answer (HTML column pages, JSON/XML list APIs) and
+    robots.txt answered 200, and the first --max-details detail pages or
+    attachments. A URL with a query string (gkmlpt `2050?page=2&sid=755001`,
+    Hanweb `dataproxy.jsp?startrecord=3&...`) is written as
+    <stem>_<query>.<ext> (`2050_page2_sid755001.json`) and routed in
+    DIR/quirks.json, so `nianbao demo-portal --site DIR` and the tests' portal
+    server serve DIR like the portal. DIR/CAPTURED.json lists every file: url,
+    path, fetched_at, status, content_type, sha256, source, kind.
+
+    Nothing is written unless every column answered (exit status 1 otherwise).
+    Then copy the pages you need into tests/fixtures/pages/<family>/ (see the
+    README there). Scrapy logs only warnings: -s LOG_LEVEL=INFO shows progress.
+
+    \b
+    Examples:
+        nianbao sources capture ningbo-gxq --to /tmp/ningbo-gxq
+        nianbao sources capture hengyang-city --max-details 1 --to /tmp/hengyang \\
+            --column https://www.hengyang.gov.cn/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html
+    """
+    from nianbao.crawler.capture import CaptureError, capture_source
+    from nianbao.crawler.lock import AlreadyRunning
+
+    try:
+        manifest = capture_source(source_id, out_dir, list(columns), max_list_pages, max_details, db_path,
+                                  archive_dir, _parse_settings(settings), echo=click.echo)
+    except CaptureError as e:
+        click.echo(f"nianbao sources capture: {e}", err=True)
+        sys.exit(1)
+    except AlreadyRunning as e:
+        click.echo(f"nianbao sources capture: {e}; not starting a second crawl on {db_path}", err=True)
+        sys.exit(75)
+    files = manifest["files"]
+    lists = sum(1 for f in files if f["kind"] == "list")
+    details = sum(1 for f in files if f["kind"] in ("detail", "attachment"))
+    routed = Path(out_dir, "quirks.json")
+    click.echo(f"Wrote {len(files)} files to {out_dir}: {lists} list pages and answers, {details} detail pages"
+               f" or attachments{', robots.txt' if any(f['kind'] == 'robots' for f in files) else ''}"
+               + (f"; {routed} routes the URLs with query strings" if routed.exists() else ""))
+    if not details and max_details:
+        click.echo("Note: no detail page was captured (the spider found no items on these columns).", err=True)
+    click.echo(f"Serve it: nianbao demo-portal --site {out_dir}")
 
 
 @cli.command()
