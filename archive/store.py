@@ -15,7 +15,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from nianbao.archive.warcfile import ROTATE_BYTES, WarcFile, read_record, scan_tail, truncate_torn_tail, warc_date
+from nianbao.archive.warcfile import (ROTATE_BYTES, WarcFile, members, read_record, scan_tail, truncate_torn_tail,
+                                      warc_date)
 
 # Hop-by-hop framing Scrapy has already undone: keeping it would make WARC
 # readers try to de-chunk a body that is no longer chunked.
@@ -246,6 +247,44 @@ class Archive:
             fh.close()
         body = decode_content_encoding(raw, headers.get("content-encoding"))
         return StoredBody(cid, url, status, headers, body, fetched_at, ctype)
+
+    def request_of(self, capture_id: int) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """(method, headers, body) of the request a capture answers, when the archive kept it
+        (a POST, see `store`); None for a plain GET.
+
+        The response (or revisit) names its request record by WARC-Concurrent-To; `store`
+        writes that record just before it in the same WARC file, so only the records after
+        the previous indexed capture of that file are read (the whole file up to the
+        response if it is not there)."""
+        row = self.db.execute("SELECT warc_file, warc_offset FROM captures WHERE id = ?", [capture_id]).fetchone()
+        if row is None:
+            raise KeyError(capture_id)
+        warc_file, offset = row
+        path = self.directory / warc_file
+        record, fh = read_record(path, offset)
+        try:
+            request_id = record.rec_headers.get_header("WARC-Concurrent-To")
+        finally:
+            fh.close()
+        if not request_id:
+            return None
+        prev = self.db.execute(
+            "SELECT warc_offset + warc_length FROM captures WHERE warc_file = ? AND warc_offset < ?"
+            " ORDER BY warc_offset DESC LIMIT 1", [warc_file, offset]).fetchone()
+        for start in dict.fromkeys((prev[0] if prev else 0, 0)):
+            for at, _ in members(path, start):
+                if at >= offset:
+                    break
+                record, fh = read_record(path, at)
+                try:
+                    wh = record.rec_headers
+                    if record.rec_type == "request" and wh.get_header("WARC-Record-ID") == request_id:
+                        http = record.http_headers
+                        method = (http.protocol if http else "") or "POST"  # "POST /path HTTP/1.1"
+                        return method, list(http.headers) if http else [], record.content_stream().read()
+                finally:
+                    fh.close()
+        raise KeyError(f"capture {capture_id}: its request record {request_id} is not in {warc_file}")
 
     def _http_headers(self, warc_file: str, offset: int) -> dict[str, str]:
         record, fh = read_record(self.directory / warc_file, offset)

@@ -87,10 +87,14 @@ def _column_failures(db, run_id: int, columns: list[str], archive) -> list[str]:
 
 
 def _select(db, run_id: int, archive, max_details: int):
-    """(list capture ids, detail capture ids, redirects) archived by this run."""
+    """(list capture ids, detail capture ids, redirects) archived by this run: the first
+    answer to each request (a URL, and for a POSTed list query its method and body too)."""
     lists, details, redirects, seen = [], [], [], set()
     rows = db.execute("SELECT id, url, status, kind FROM captures WHERE crawl_run_id = ? ORDER BY id", [run_id])
     for cid, url, status, kind in rows.fetchall():
+        request = archive.request_of(cid) if status == 200 and kind in LIST_KINDS else None
+        if request is not None:
+            url = (url, request[0], request[2])
         if url in seen:
             continue
         if status == 200 and kind in LIST_KINDS:
@@ -126,7 +130,7 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
     unknown source or column, a non-empty `out_dir`, a column that did not answer 200, or
     no page at all. `db_path`/`archive_dir`: keep the crawl's archive there (both or
     neither; default a temporary folder, removed afterwards)."""
-    from nianbao.archive.export import read_captures, write_capture_dir
+    from nianbao.archive.export import quirk_key, read_captures, write_capture_dir
     from nianbao.archive.store import Archive
     from nianbao.crawler.run import run_crawl
     from nianbao.db import connect
@@ -182,6 +186,9 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
                 == "list"]:
             raise CaptureError("nothing written: no list page was captured")
         items = read_captures(archive, lists + details)
+        # the body key a column's POSTed list query numbers its pages by (registry list_api)
+        page_keys = {quirk_key(c["list_api"]["url"]): c["list_api"].get("page_key", "pageNo")
+                     for c in entry.get("columns", []) if c.get("list_api", {}).get("url")}
         for it in items:
             it.source = it.source or source_id  # robots.txt is asked for by Scrapy, for every source
         info = {"source": source_id, "name": entry.get("name"), "spider": spider,
@@ -190,7 +197,11 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
                 "max_list_pages": max_list_pages, "max_details": max_details, "nianbao": __version__}
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-        manifest = write_capture_dir(staging, items, redirects, info)
+        manifest = write_capture_dir(staging, items, redirects, info, page_keys)
+        for f in manifest["files"]:
+            if f.get("unrouted"):
+                echo(f"warning: {f['path']} ({f.get('method', 'GET')} {f['url']} {f.get('request_body', '')})"
+                     " is written, but the portal server cannot tell its request from another's")
         _check_target(out_dir)  # still free?
         if out_dir.exists():
             out_dir.rmdir()

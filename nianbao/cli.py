@@ -427,9 +427,12 @@ def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db
     attachments. A URL with a query string (gkmlpt `2050?page=2&sid=755001`,
     Hanweb `dataproxy.jsp?startrecord=3&...`) is written as
     <stem>_<query>.<ext> (`2050_page2_sid755001.json`) and routed in
-    DIR/quirks.json, so `nianbao demo-portal --site DIR` and the tests' portal
-    server serve DIR like the portal. DIR/CAPTURED.json lists every file: url,
-    path, fetched_at, status, content_type, sha256, source, kind.
+    DIR/quirks.json; so is each answer to a POSTed JSON list query (TRS irs
+    `/irs/front/list`, a list_api column), named and routed by the body's page
+    number (`list_pageNo2.json`). So `nianbao demo-portal --site DIR` and the
+    tests' portal server serve DIR like the portal. DIR/CAPTURED.json lists
+    every file: url, path, fetched_at, status, content_type, sha256, source,
+    kind, and for a POST its method and request_body.
 
     Nothing is written unless every column answered (exit status 1 otherwise).
     Then copy the pages you need into tests/fixtures/pages/<family>/ (see the
@@ -459,7 +462,7 @@ def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db
     routed = Path(out_dir, "quirks.json")
     click.echo(f"Wrote {len(files)} files to {out_dir}: {lists} list pages and answers, {details} detail pages"
                f" or attachments{', robots.txt' if any(f['kind'] == 'robots' for f in files) else ''}"
-               + (f"; {routed} routes the URLs with query strings" if routed.exists() else ""))
+               + (f"; {routed} routes the URLs with query strings and POSTed queries" if routed.exists() else ""))
     if not details and max_details:
         click.echo("Note: no detail page was captured (the spider found no items on these columns).", err=True)
     click.echo(f"Serve it: nianbao demo-portal --site {out_dir}")

@@ -129,6 +129,24 @@ class RequestLog:
         return f"RequestLog({self.snapshot()!r})"
 
 
+def json_body_file(spec: dict[str, Any] | list[dict[str, Any]], body: bytes) -> str | None:
+    """The site path a ``json_body`` quirk answers a POSTed `body` with; None: 400.
+
+    `spec` may be a list (several lists queried at one URL, e.g. two irs columns): the
+    first spec whose ``require`` pairs the body holds answers."""
+    try:
+        query = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(query, dict):
+        return None
+    for one in spec if isinstance(spec, list) else [spec]:
+        if all(k in query and query[k] == v for k, v in one.get("require", {}).items()):
+            page = query.get(one.get("page_key", "pageNo"))
+            return one.get("pages", {}).get(str(page)) or one.get("empty")
+    return None
+
+
 class Quirks:
     """Misbehaviour read from ``quirks.json``: ``{pattern: rule}``.
 
@@ -150,7 +168,8 @@ class Quirks:
                              ``{"require": {key: value}, "page_key": "pageNo", "pages": {"1": file},
                              "empty": file}``: 400 unless the body is JSON holding every
                              ``require`` pair, else the file for its page number (``empty``
-                             past the last page)
+                             past the last page); a list of such objects: the first whose
+                             ``require`` the body holds answers
 
     Keys starting with ``_`` (comments) are ignored.
     """
@@ -258,17 +277,6 @@ class PortalHandler(BaseHTTPRequestHandler):
             f = f / "index.html"
         return f if f.is_file() and f.name != "quirks.json" else None
 
-    @staticmethod
-    def _json_body_file(spec: dict[str, Any], body: bytes) -> str | None:
-        try:
-            query = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        if not isinstance(query, dict) or any(query.get(k) != v for k, v in spec.get("require", {}).items()):
-            return None
-        page = query.get(spec.get("page_key", "pageNo"))
-        return spec.get("pages", {}).get(str(page)) or spec.get("empty")
-
     def _file(self, f: Path) -> tuple[float, bytes, str]:
         st = f.stat()
         cached = self.server.cache.get(f)
@@ -317,7 +325,7 @@ class PortalHandler(BaseHTTPRequestHandler):
                 self._send(int(rule.get("redirect_status", 302)), b"", {"Location": loc}, head)
                 return
             if rule.get("json_body"):
-                url_path = self._json_body_file(rule["json_body"], body)
+                url_path = json_body_file(rule["json_body"], body)
                 if url_path is None:
                     self._send(400, b'{"success":false,"code":"400","msg":"bad query"}',
                                {"Content-Type": "application/json;charset=UTF-8"}, head)
