@@ -518,6 +518,80 @@ def test_page_key_given_by_the_registry_or_inferred():
     assert plan(items)["/api/search"]["file"] == items[0].path and [i.routed for i in items] == [True, False]
 
 
+# ---------------------------------------------------------------- build_portals keeps captures
+def build_portals(pages: Path, portals: Path) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(FIXTURES / "build_portals.py"), "--pages", str(pages),
+                           "--portals", str(portals)], capture_output=True, text=True, timeout=120, check=True)
+    return proc.stdout
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_build_portals_keeps_captured_files(tmp_path):
+    """A family folder's CAPTURED-*.json names files a capture brought in: rebuilding the
+    reconstructions leaves them (in the family folder and in the portal's site) and the
+    site's routes to them alone, rewrites everything else, and stays deterministic."""
+    pages, portals = tmp_path / "pages", tmp_path / "portals"
+    first = build_portals(pages, portals)
+    assert "captured" not in first
+    built = {**{f"pages/{k}": v for k, v in tree(pages).items()}, **{f"portals/{k}": v for k, v in tree(portals).items()}}
+    for rel, data in built.items():  # the same bytes as the tracked fixtures (where nothing was captured)
+        kind, fam, rest = rel.split("/", 2)
+        tracked = (FIXTURES if kind == "pages" else FIXTURES.parent.parent / "portals") / fam / rest
+        if not list((FIXTURES / fam).glob("CAPTURED*.json")):
+            assert tracked.read_bytes() == data, rel
+
+    # a capture copied in as the README says: a page the builder also writes, an answer it does not
+    real_page, real_answer = b"<html>captured bytes</html>", b'{"articles": ["captured"]}'
+    listing = {"source": "real-trs", "files": [
+        {"url": "https://www.example.gov.cn/xxgk/zfxxgknb/index.html", "path": "xxgk/zfxxgknb/index.html"},
+        {"url": "https://www.example.gov.cn/gkmlpt/api/all/2050?page=2&sid=755001",
+         "path": "gkmlpt/api/all/2050_page2_sid755001.json"}]}
+    (pages / "trs" / "CAPTURED-real-trs.json").write_text(json.dumps(listing), "utf-8")
+    site = portals / "trs" / "site"
+    for root in (pages / "trs", site):
+        (root / "xxgk/zfxxgknb/index.html").write_bytes(real_page)
+        (root / "gkmlpt/api/all/2050_page2_sid755001.json").write_bytes(real_answer)
+    route = {"file": "/gkmlpt/api/all/2050_page2_sid755001.json", "content_type": "application/json"}
+    quirks = json.loads((site / "quirks.json").read_text("utf-8"))
+    quirks["/gkmlpt/api/all/2050?page=2&sid=755001"] = route
+    (site / "quirks.json").write_text(json.dumps(quirks), "utf-8")
+    # ... and what a rebuild must still replace: a changed generated page, a stray file
+    (pages / "trs" / "xxgk/zfxxgknb/index_1.html").write_bytes(b"edited")
+    (pages / "trs" / "stray.html").write_bytes(b"stray")
+    (portals / "trs" / "site" / "stray.html").write_bytes(b"stray")
+
+    second = build_portals(pages, portals)
+    for root in (pages / "trs", site):
+        assert (root / "xxgk/zfxxgknb/index.html").read_bytes() == real_page
+        assert (root / "gkmlpt/api/all/2050_page2_sid755001.json").read_bytes() == real_answer
+        assert not (root / "stray.html").exists()
+    assert json.loads((pages / "trs" / "CAPTURED-real-trs.json").read_text("utf-8")) == listing
+    assert (pages / "trs" / "xxgk/zfxxgknb/index_1.html").read_bytes() == built["pages/trs/xxgk/zfxxgknb/index_1.html"]
+    assert json.loads((site / "quirks.json").read_text("utf-8"))["/gkmlpt/api/all/2050?page=2&sid=755001"] == route
+    manifest = json.loads((portals / "trs" / "manifest.json").read_text("utf-8"))
+    assert manifest["quirks"]["/gkmlpt/api/all/2050?page=2&sid=755001"] == route
+    assert "trs/xxgk/zfxxgknb/index.html: captured" in second  # it says what it did not write
+    assert "portal trs: site/xxgk/zfxxgknb/index.html: captured" in second
+    assert "2050?page=2&sid=755001" in second and "kept" in second
+    # the other families, and the trs files nobody captured, are as before
+    for rel, data in tree(pages).items():
+        if rel not in ("trs/xxgk/zfxxgknb/index.html", "trs/CAPTURED-real-trs.json",
+                       "trs/gkmlpt/api/all/2050_page2_sid755001.json"):
+            assert built[f"pages/{rel}"] == data, rel
+    assert set(tree(pages)) == {k.split("/", 1)[1] for k in built if k.startswith("pages/")} | {
+        "trs/CAPTURED-real-trs.json", "trs/gkmlpt/api/all/2050_page2_sid755001.json"}
+
+    before = {**tree(pages), **{f"portals/{k}": v for k, v in tree(portals).items()}}
+    assert build_portals(pages, portals) == second  # deterministic, captures and all
+    assert {**tree(pages), **{f"portals/{k}": v for k, v in tree(portals).items()}} == before
+
+
 def test_sources_subcommands_document_themselves(tmp_path):
     from click.testing import CliRunner
 

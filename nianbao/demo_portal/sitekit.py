@@ -8,13 +8,29 @@ import random
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from nianbao.demo_portal import forms
 from nianbao.demo_portal.forms import esc
 
 SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
 UNITS = {"条", "件", "次", "篇", "万元", "个", "人", "人次", "——", "—", "项", "元"}
+
+
+def remove_all_but(folder: Path, keep: Collection[str] = ()) -> None:
+    """Delete every file under `folder` but the `keep` ones (paths relative to it), then
+    the folders left empty; with nothing to keep, the folder itself."""
+    if not folder.exists():
+        return
+    if not keep:
+        shutil.rmtree(folder)
+        return
+    for f in sorted(folder.rglob("*"), key=lambda f: -len(f.parts)):  # a folder's files before the folder
+        if f.is_dir() and not f.is_symlink():
+            if not any(f.iterdir()):
+                f.rmdir()
+        elif f.relative_to(folder).as_posix() not in keep:
+            f.unlink()
 
 
 class Site:
@@ -46,11 +62,14 @@ class Site:
         """A manifest entry without a file (e.g. a 404 link)."""
         self.pages.append(facts)
 
-    def write(self, root: Path) -> None:
+    def write(self, root: Path, keep: Collection[str] = ()) -> None:
+        """Replace ``root/site`` and ``root/manifest.json``; `keep`: files under site/
+        (paths relative to it, e.g. captured pages) left as they are, not even rewritten."""
         site = root / "site"
-        if site.exists():
-            shutil.rmtree(site)
+        remove_all_but(site, keep)
         for path, data in sorted(self.files.items()):
+            if path.lstrip("/") in keep:
+                continue
             f = site / path.lstrip("/")
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_bytes(data)
