@@ -22,11 +22,19 @@ same `--db`/`--archive`, makes them one crawl:
   whose heartbeat is older than ``NIANBAO_REDIS_WORKER_TIMEOUT`` (killed) is
   ignored. Nothing blocks the reactor: no BRPOP (``SCHEDULER_IDLE_BEFORE_CLOSE``
   stays 0).
-* **politeness across processes**: each process still keeps its own one
-  connection and ≥1 s per host; on top of that, every download reserves its
-  start time for its host in Redis (``nianbao:polite:<host>``, an atomic Lua
-  script on the Redis clock), so N processes together still send one request
-  per second per host, not N.
+* **politeness across processes**: the rule of one process (one request in
+  flight per host, the next one DOWNLOAD_DELAY after the previous *answer*,
+  crawler/politeness.py) holds for all of them together. Every download takes
+  its host in Redis before it is sent (``nianbao:polite:<host>``, atomic Lua
+  scripts on the Redis clock) and gives it back when its answer or failure
+  arrives; the next send, in any process, waits for that plus the delay, and
+  the request that waited longest goes first. A waiting request sleeps until
+  the earliest time the host can be free (an answer restarts the delay, so at
+  least the delay while it is on the wire) before it asks again. A hold is a
+  lease renewed every second while its download lasts, so a killed worker
+  frees its hosts when it is declared dead (``NIANBAO_REDIS_WORKER_TIMEOUT``).
+  Reserving the send time instead let another process in 1 s after the
+  *send*: 0.8 s after a 0.2 s answer, or during a slow one.
 * **fair sharing**: a process only pops from the shared queue while its own
   backlog (requests popped but not yet on the wire) is small, so one process
   does not hoard a single portal's pages that another could fetch in turn.
@@ -322,44 +330,180 @@ class SharedScheduler(_scheduler_base()):
 
 # -- downloader: one request per second per host across all processes ------------------
 
-_RESERVE = """
+# A host's shared slot is a hash ``nianbao:polite:<host>`` on the Redis clock:
+#   holder, lease  the request on the wire to that host and until when its hold is valid
+#   done, next     when the last answer (or failure) arrived, and done + that worker's delay
+#   turn, turn_until  the request that has waited longest: the next send is its own,
+#                  if it comes back by turn_until
+# A request may be sent when nobody holds the host and it is past both `next` and
+# `done` + its own delay; it then holds the host until its answer arrives. So across
+# processes, as in one: one request at a time per host, each sent DOWNLOAD_DELAY
+# after the previous answer, first come first served. The hold is a lease, renewed
+# while its download lasts, so a worker killed mid-download holds the host only
+# until its lease runs out (and a waiter killed keeps its turn only TURN_GRACE).
+_POLITE_HASH = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local at = now
-if nxt > now then at = nxt end
-local delay = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%.6f', at + delay), 'PX', math.ceil((at - now + delay) * 1000) + 60000)
-return string.format('%.6f', at - now)
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then redis.call('DEL', KEYS[1]) end
+"""
+TURN_GRACE = 1.0   # seconds a waiter may be late (busy reactor) and keep its turn
+
+# ARGV: token, delay, lease, turn grace. Returns {1, ''} held now (2: taken over from a
+# lapsed hold, with its token), or {0, seconds to wait before asking again}.
+_ACQUIRE = _POLITE_HASH + """
+local token, delay, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 'holder', 'lease', 'done', 'next', 'turn', 'turn_until')
+local held_until = tonumber(v[2] or '0')
+local turn_until = tonumber(v[6] or '0')
+local other_turn = v[5] and v[5] ~= token and turn_until >= now
+local wait
+if v[1] and v[1] ~= token and held_until > now then
+  -- on the wire from someone else: its answer restarts the delay, so nothing can be
+  -- sent before `delay` from now; ask again then (or when its lease runs out)
+  wait = math.min(delay, held_until - now)
+else
+  local at = math.max(tonumber(v[4] or '0'), tonumber(v[3] or '0') + delay)
+  if at > now then
+    wait = at - now
+  elseif other_turn then
+    -- free, but it is the turn of one that waited before us: it is due back now
+    wait = math.min(delay, turn_until - now)
+  end
+end
+if wait then
+  if not other_turn then
+    redis.call('HSET', KEYS[1], 'turn', token, 'turn_until', string.format('%.6f', now + wait + tonumber(ARGV[4])))
+  end
+  return {0, string.format('%.6f', math.max(wait, 0.001))}
+end
+redis.call('HSET', KEYS[1], 'holder', token, 'lease', string.format('%.6f', now + lease))
+if v[5] == token then redis.call('HDEL', KEYS[1], 'turn', 'turn_until') end
+redis.call('PEXPIRE', KEYS[1], math.ceil((lease + 60) * 1000))
+if v[1] and v[1] ~= token then return {2, v[1]} end
+return {1, ''}
+"""
+
+# ARGV: token, delay. The answer (or failure) arrived: free the host, restart its delay.
+_RELEASE = _POLITE_HASH + """
+local token, delay = ARGV[1], tonumber(ARGV[2])
+local v = redis.call('HMGET', KEYS[1], 'holder', 'next')
+if v[1] == token then redis.call('HDEL', KEYS[1], 'holder', 'lease') end
+local nxt = now + delay
+if tonumber(v[2] or '0') > nxt then nxt = tonumber(v[2]) end
+redis.call('HSET', KEYS[1], 'done', string.format('%.6f', now), 'next', string.format('%.6f', nxt))
+if redis.call('HEXISTS', KEYS[1], 'lease') == 0 then
+  redis.call('PEXPIRE', KEYS[1], math.ceil((nxt - now + 60) * 1000))
+end
+return 1
+"""
+
+# KEYS: hosts held here; ARGV[1] lease, ARGV[1 + i] the token holding KEYS[i].
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local lease = tonumber(ARGV[1])
+local n = 0
+for i, k in ipairs(KEYS) do
+  if redis.call('TYPE', k).ok == 'hash' and redis.call('HGET', k, 'holder') == ARGV[i + 1] then
+    redis.call('HSET', k, 'lease', string.format('%.6f', now + lease))
+    redis.call('PEXPIRE', k, math.ceil((lease + 60) * 1000))
+    n = n + 1
+  end
+end
+return n
 """
 
 
 class SharedPolitenessDownloader(Downloader):
-    """Scrapy's downloader; each download first reserves its host's next free second in Redis.
+    """Scrapy's downloader; each download first takes its host's shared slot in Redis.
 
-    The local slot's delay (DOWNLOAD_DELAY, raised by AutoThrottle or back-off)
-    is the gap reserved after this request, so the per-host floor holds across
-    every process of every crawl that uses the same Redis.
+    The slot is held from the send until the answer (or the failure) arrives, and
+    the next download to that host, in any process, starts no sooner than the
+    local slot's delay (DOWNLOAD_DELAY, raised by AutoThrottle or back-off) after
+    that: the per-host rule of one process (crawler/politeness.py), kept across
+    every process of every crawl that uses the same Redis. A hold is a lease of
+    NIANBAO_REDIS_WORKER_TIMEOUT seconds renewed every second while the download
+    lasts: a killed worker blocks its hosts no longer than it takes to be declared
+    dead, when its popped requests are put back in the queue.
     """
 
     def __init__(self, crawler):
         super().__init__(crawler)
         self._server = _redis(crawler.settings)
-        self._reserve = self._server.register_script(_RESERVE)
+        self._acquire = self._server.register_script(_ACQUIRE)
+        self._release = self._server.register_script(_RELEASE)
+        self._renew = self._server.register_script(_RENEW)
         self._stats = crawler.stats
+        timeout = crawler.settings.getfloat("NIANBAO_REDIS_WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT)
+        self._lease = max(timeout, 3 * HEARTBEAT_INTERVAL)
+        self._token_prefix = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}:"
+        self._tokens = 0
+        self._held: dict[str, tuple[str, float]] = {}   # Redis key -> (token, delay)
+        self._renewal = None
 
     async def _download(self, slot, request):
         delay = slot.download_delay()
-        if delay > 0:
-            key = self.get_slot_key(request)
-            wait = float(self._reserve(keys=[f"nianbao:polite:{key}"], args=[delay]))
-            if wait > 0.001:
-                self._stats.inc_value("nianbao/redis/polite_waits")
-                # counts as on the wire: the slot must not start another one meanwhile
-                slot.transferring.add(request)
-                try:
-                    await _sleep(wait)
-                finally:
-                    slot.transferring.discard(request)
-                slot.lastseen = time.monotonic()  # the local floor counts from the real send
-        return await super()._download(slot, request)
+        if delay <= 0:
+            return await super()._download(slot, request)
+        key = f"nianbao:polite:{self.get_slot_key(request)}"
+        self._tokens += 1
+        token = self._token_prefix + str(self._tokens)
+        waited = False
+        # counts as on the wire while it waits: the local slot must not start another one
+        slot.transferring.add(request)
+        try:
+            while True:
+                got, info = self._acquire(keys=[key], args=[token, delay, self._lease, TURN_GRACE])
+                if got:
+                    break
+                if not waited:
+                    waited = True
+                    self._stats.inc_value("nianbao/redis/polite_waits")
+                await _sleep(float(info))
+        finally:
+            slot.transferring.discard(request)
+        if got == 2:
+            logger.warning("host %s: the request holding it in Redis (%s) lost its lease, its worker is "
+                           "gone; going on", key.removeprefix("nianbao:polite:"), info.decode())
+            self._stats.inc_value("nianbao/redis/polite_leases_lapsed")
+        self._held[key] = (token, delay)
+        self._start_renewal()
+        if waited:
+            slot.lastseen = time.monotonic()  # the local floor counts from the real send
+        try:
+            return await super()._download(slot, request)
+        finally:
+            # the answer or the failure is in: the host's delay starts now, in every process
+            # (AutoThrottle may have raised the slot's delay on this answer)
+            self._held.pop(key, None)
+            self._free(key, token, max(delay, slot.download_delay()))
+
+    def _free(self, key: str, token: str, delay: float) -> None:
+        try:
+            self._release(keys=[key], args=[token, delay])
+        except Exception:  # the response is still good; the hold lapses with its lease
+            logger.exception("could not free host %s in Redis", key)
+
+    def _start_renewal(self) -> None:
+        if self._renewal is None:
+            from twisted.internet import task
+
+            self._renewal = task.LoopingCall(self._renew_holds)
+            self._renewal.start(HEARTBEAT_INTERVAL, now=False)
+
+    def _renew_holds(self) -> None:
+        held = list(self._held.items())
+        if not held:
+            return
+        try:
+            self._renew(keys=[k for k, _ in held], args=[self._lease, *(t for _, (t, _) in held)])
+        except Exception:
+            logger.exception("could not renew the hosts held in Redis")
+
+    def close(self) -> None:
+        if self._renewal is not None and self._renewal.running:
+            self._renewal.stop()
+        for key, (token, delay) in list(self._held.items()):  # nothing is in flight any more
+            self._free(key, token, delay)
+        self._held.clear()
+        super().close()

@@ -166,3 +166,128 @@ def test_killed_worker_requests_are_resumed_by_the_other(tmp_path, redis_server)
                 and p.get("kind") == "detail" and not p["path"].startswith(forbidden)}
     got = {urlparse(u).path for (u,) in conn.execute("select url from reports")}
     assert expected <= got, f"lost with the killed worker: {sorted(expected - got)}"
+
+
+def test_one_request_per_host_at_a_time_and_a_second_after_each_answer(tmp_path, redis_server):
+    """Two workers crawl the demo portal under two host names at the default 1 s delay.
+    The portal takes 0.2 s to answer (1.3 s for a few detail pages), and logs per host
+    when each request arrived and when its answer was sent. Across both processes, a
+    host's next request must arrive after the previous answer was sent (never two on
+    the wire) and at least DOWNLOAD_DELAY (1 s) after it, as within one process.
+    Reserving the host at send time instead lets the other process in 1 s after the
+    *send*: 0.8 s after a quick answer, and during a slow one."""
+    import threading
+
+    from nianbao.demo_portal.server import DEMO_SITE, PortalHandler, start_portal
+
+    answer_delay, delay, tolerance = 0.2, 1.0, 0.02
+    slow = {"/20200402/i2000402.html", "/20190315/i1788001.html",  # slower than the delay
+            "/xxgk/szfxxgkml/zfxxgkndbg/szfgzbmndbg/202101/t20210129_6601234.html"}
+    log, lock = [], threading.Lock()
+
+    class TimedHandler(PortalHandler):
+        def _handle(self, *args, **kwargs):
+            arrived = time.monotonic()
+            time.sleep(1.3 if self.path in slow else answer_delay)
+            try:
+                super()._handle(*args, **kwargs)
+            finally:
+                answered = time.monotonic()
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+                with lock:
+                    log.append((host, arrived, answered, self.path))
+
+    redis_url, client = redis_server
+    manifest = json.loads(DEMO_MANIFEST.read_text("utf-8"))
+    db_path, archive = tmp_path / "polite.db", tmp_path / "warc"
+    with start_portal(DEMO_SITE) as portal:
+        portal.server.RequestHandlerClass = TimedHandler
+        hosts = ["127.0.0.1", "localhost"]  # two slots, both on this portal: one column each
+        args = [sys.executable, "-m", "nianbao.cli", "crawl", "--redis", redis_url, "--db", str(db_path),
+                "--archive", str(archive), "-s", f"DOWNLOAD_DELAY={delay}", "-s", "LOG_LEVEL=WARNING"]
+        for host, col in zip(hosts, manifest["columns"]):
+            args += ["--start-url", f"http://{host}:{portal.port}{col['path']}"]
+        procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        for p in procs:
+            try:
+                _, err = p.communicate(timeout=150)
+            except subprocess.TimeoutExpired:
+                for q in procs:
+                    q.kill()
+                raise AssertionError("a distributed crawler process did not finish within 150 s")
+            assert p.returncode == 0, f"crawler exited {p.returncode}\nstderr:\n{err[-5000:]}"
+
+    per_host: dict[str, list] = {}
+    for host, arrived, answered, path in log:
+        per_host.setdefault(host, []).append((arrived, answered, path))
+    assert set(per_host) == set(hosts), per_host.keys()
+    # which process fetched what: every URL but robots.txt is captured once, by its run
+    conn = sqlite3.connect(db_path)
+    run_of = {}
+    for url, run in conn.execute("select url, crawl_run_id from captures where kind != 'robots'"):
+        u = urlparse(url)
+        run_of[u.hostname, u.path + (f"?{u.query}" if u.query else "")] = run
+
+    gaps, cross, overlaps, too_close = [], [], [], []
+    for host, reqs in per_host.items():
+        reqs.sort()
+        assert len(reqs) >= 8, (host, len(reqs))
+        for (a0, s0, p0), (a1, _, p1) in zip(reqs, reqs[1:]):
+            gap = a1 - s0
+            gaps.append(gap)
+            r0, r1 = run_of.get((host, p0)), run_of.get((host, p1))
+            if r0 and r1 and r0 != r1:
+                cross.append(gap)
+            if a1 < s0:
+                overlaps.append((host, p0, p1, round(gap, 3)))
+            elif gap < delay - tolerance:
+                too_close.append((host, p0, p1, round(gap, 3)))
+    print(f"min gap after an answer: {min(gaps):.3f} s over {len(gaps)} gaps; "
+          f"{min(cross, default=float('nan')):.3f} s over the {len(cross)} from one process to the other")
+    # the processes took turns at a host, or this test proves nothing
+    assert len(cross) >= 5, f"only {len(cross)} requests followed one of the other process to its host"
+    assert not overlaps, f"a request arrived while another to the same host was unanswered: {overlaps}"
+    assert not too_close, f"less than {delay} s after the previous answer: {too_close}"
+
+
+def test_a_dead_holder_blocks_its_host_only_until_its_lease_runs_out(redis_server):
+    """The shared host slot itself, on the real Redis: held from the send to the answer,
+    free DOWNLOAD_DELAY after the answer, first come first served, and a hold whose
+    worker died (no renewal, no release) lapses with its lease, so the survivor goes on."""
+    from nianbao.crawler.distributed import _ACQUIRE, _RELEASE, _RENEW
+
+    _, client = redis_server
+    script = {name: client.register_script(s) for name, s in
+              (("acquire", _ACQUIRE), ("release", _RELEASE), ("renew", _RENEW))}
+    key, delay, lease = "nianbao:polite:example.gov.cn", 0.5, 1.0
+
+    def acquire(token):
+        got, info = script["acquire"](keys=[key], args=[token, delay, lease, 0.3])
+        return got, (float(info) if got == 0 else info.decode())
+
+    assert acquire("a:1") == (1, "")                                   # a sends
+    got, wait = acquire("b:1")
+    assert got == 0 and 0.4 < wait <= delay                             # b waits: a is on the wire
+    time.sleep(0.6)
+    assert script["renew"](keys=[key], args=[lease, "a:1"]) == 1        # still on the wire at 0.6 s
+    time.sleep(0.6)
+    assert acquire("b:1")[0] == 0                                       # held past its first lease
+    script["release"](keys=[key], args=["a:1", delay])                  # a's answer arrives
+    for token in ("b:1", "a:2"):
+        got, wait = acquire(token)
+        assert got == 0 and 0.4 < wait <= delay                         # the delay counts from the answer
+    time.sleep(wait)
+    assert acquire("a:2")[0] == 0                                       # b asked first: b's turn
+    assert acquire("b:1") == (1, "")                                    # b sends
+
+    # b is killed mid-download: no renewal, no release; a takes the host once the lease is out
+    started, got = time.time(), 0
+    while got == 0:
+        assert time.time() < started + 3, "a dead worker's hold never lapsed"
+        got, wait = acquire("a:2")
+        if got == 0:
+            time.sleep(wait)
+    assert (got, wait) == (2, "b:1")                                    # taken over, from b
+    assert 0.9 < time.time() - started < 1.5
+    assert 0 < client.pttl(key) <= 61_000                               # and the key expires
