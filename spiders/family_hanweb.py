@@ -99,12 +99,13 @@ def jpage_params(html: str) -> dict[str, str]:
         body = m.group(2)
         if "columnid" not in body.lower():
             continue
-        params = {}
-        for p in _JS_PAIR.finditer(body):
-            value = next(g for g in p.groups()[1:] if g is not None)
-            params[p.group(1)] = value.strip()
-        return params
+        return _js_pairs(body)
     return {}
+
+
+def _js_pairs(body: str) -> dict[str, str]:
+    """key: 'value' pairs of a script's object literal (quoted or bare values)."""
+    return {p.group(1): next(g for g in p.groups()[1:] if g is not None).strip() for p in _JS_PAIR.finditer(body)}
 
 
 def jpage_config(html: str) -> dict:
@@ -199,7 +200,7 @@ def _loose_object(text: str) -> dict[str, str]:
             return {str(k): str(v) for k, v in data.items()}
     except ValueError:
         pass
-    return {p.group(1): next(g for g in p.groups()[1:] if g is not None).strip() for p in _JS_PAIR.finditer(text)}
+    return _js_pairs(text)
 
 
 def unit_requests(html: str, page_url: str) -> list[str]:
