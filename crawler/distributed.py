@@ -191,7 +191,6 @@ class SharedScheduler(_scheduler_base()):
         inst._quiet_since = None
         inst._beat = None
         inst._beats = 0
-        crawler.signals.connect(inst._left_downloader, signal=signals.request_left_downloader)
         # scrapy-redis 0.9 counts with the deprecated `spider=` argument: count here instead
         inst.stats, inst._stats = None, crawler.stats
         crawler.signals.connect(inst._spider_idle, signal=signals.spider_idle)
@@ -216,6 +215,7 @@ class SharedScheduler(_scheduler_base()):
                     "starts the crawl" if fresh else "joins running workers")
         self._stats.set_value("nianbao/redis/key", base)
         result = super().open(spider)
+        self._track_scrapes()
         from twisted.internet import task
 
         self._beat = task.LoopingCall(self._heartbeat)
@@ -260,10 +260,30 @@ class SharedScheduler(_scheduler_base()):
     def _reap(self) -> None:
         self._requeued(self.server.eval(_REAP, 2, self.workers_key, self.queue_key, *self._reap_args()))
 
-    def _left_downloader(self, request, spider):
-        fp = request.meta.get("nianbao_inflight")
+    def _track_scrapes(self) -> None:
+        """A popped request stays in Redis's in-flight set until the engine is done with it:
+        its answer archived (downloader middlewares) and the requests its callback yields
+        queued (the scraper), or its failure handled. Leaving the set when it left the
+        downloader, before either, let a worker killed in between lose the page and its links.
+        The scraper's `enqueue_scrape` Deferred fires exactly then, for answers and failures."""
+        scraper = self.crawler.engine.scraper
+        enqueue_scrape = scraper.enqueue_scrape
+
+        def tracked(result, request):
+            d = enqueue_scrape(result, request)
+            d.addBoth(self._done, request)
+            return d
+
+        scraper.enqueue_scrape = tracked
+
+    def _done(self, passthrough, request):
+        fp = request.meta.pop("nianbao_inflight", None)
         if fp:
-            self.server.hdel(self.inflight_key, fp)
+            try:
+                self.server.hdel(self.inflight_key, fp)
+            except Exception:  # a dead worker's entry is only requeued: a page fetched twice
+                logger.exception("could not clear an in-flight request in Redis")
+        return passthrough
 
     def _heartbeat(self):
         try:
@@ -315,8 +335,9 @@ class SharedScheduler(_scheduler_base()):
         if request is not None:
             self._quiet_since = None
             self._stats.inc_value("scheduler/dequeued/redis")
-            # Until it leaves the downloader the request lives only in this process:
-            # keep a copy in Redis so that, if this process dies, another one resumes it.
+            # Until its answer is archived and its links are queued, the request lives only
+            # in this process: keep a copy in Redis so that, if this process dies, another
+            # one resumes it (see _track_scrapes).
             fp = self.crawler.request_fingerprinter.fingerprint(request).hex()
             request.meta["nianbao_inflight"] = fp
             self.server.hset(self.inflight_key, fp, self.queue._encode_request(request))
@@ -325,6 +346,9 @@ class SharedScheduler(_scheduler_base()):
     def enqueue_request(self, request):
         added = super().enqueue_request(request)
         self._stats.inc_value("scheduler/enqueued/redis" if added else "scheduler/duplicates/redis")
+        # a redirect or a retry of a popped request: it carries the original's in-flight
+        # entry, which the shared queue now covers
+        self._done(None, request)
         return added
 
 

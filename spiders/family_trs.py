@@ -89,12 +89,13 @@ class TrsSpider(ReportColumnSpider):
 
         registry = load_sources() if any(source for _, source in self.columns) else []
         async for request in super().start():
+            meta = dict(request.meta)  # as built: the engine may add its own keys once it has it
             yield request
-            cfg = column_config(request.meta.get("source"), request.meta.get("start_url"), registry)
+            cfg = column_config(meta.get("source"), meta.get("start_url"), registry)
             if cfg.get("list_api"):
                 api = cfg["list_api"]
                 first = int((api.get("body") or {}).get(api.get("page_key", "pageNo"), 1))
-                yield list_api_request(api, first, self.parse_list, request.meta)
+                yield list_api_request(api, first, self.parse_list, meta)
 
     def parse_list(self, response):
         if not isinstance(response, TextResponse):

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import DEMO_MANIFEST, FAST, free_port
+from conftest import DEMO_MANIFEST, FAST, ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -291,3 +291,62 @@ def test_a_dead_holder_blocks_its_host_only_until_its_lease_runs_out(redis_serve
     assert (got, wait) == (2, "b:1")                                    # taken over, from b
     assert 0.9 < time.time() - started < 1.5
     assert 0 < client.pttl(key) <= 61_000                               # and the key expires
+
+
+_CHECKING_CRAWL = r'''
+import json, sys
+import redis
+from nianbao.crawler.run import run_crawl
+from nianbao.spiders import catalog
+from nianbao.spiders.generic import ReportColumnSpider
+
+redis_url, db, archive, out, *start_urls = sys.argv[1:]
+client = redis.Redis.from_url(redis_url)
+seen = []
+
+
+class Checking(ReportColumnSpider):
+    """The generic spider, noting in each callback whether Redis still holds its request."""
+    name = "column"
+
+    def _note(self, response):
+        fp = response.meta.get("nianbao_inflight")
+        key = self.crawler.engine._slot.scheduler.inflight_key
+        seen.append([response.url, bool(fp) and bool(client.hexists(key, fp))])
+
+    def parse_list(self, response):
+        self._note(response)
+        yield from super().parse_list(response)
+
+    def parse_detail(self, response):
+        self._note(response)
+        yield from super().parse_detail(response)
+
+
+catalog._load_families()
+catalog.SPIDERS["column"] = Checking
+run_crawl(db, archive, start_urls=start_urls, redis_url=redis_url, extract=False,
+          overrides={"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_START_DELAY": 0.05, "LOG_LEVEL": "WARNING"})
+json.dump(seen, open(out, "w"))
+'''
+
+
+def test_a_request_stays_in_flight_in_redis_until_its_callback_has_run(tmp_path, redis_server):
+    """A worker killed after a page arrived but before its callback queued the page's links
+    must not lose them: while a callback runs, its request is still in the worker's in-flight
+    set (which a surviving worker puts back in the queue); after the crawl, nothing is left."""
+    from nianbao.demo_portal.server import DEMO_SITE, start_portal
+
+    redis_url, client = redis_server
+    manifest = json.loads(DEMO_MANIFEST.read_text("utf-8"))
+    script = tmp_path / "checking_crawl.py"
+    script.write_text(_CHECKING_CRAWL, "utf-8")
+    out = tmp_path / "seen.json"
+    with start_portal(DEMO_SITE) as portal:
+        subprocess.run([sys.executable, str(script), redis_url, str(tmp_path / "n.db"), str(tmp_path / "warc"),
+                        str(out), *(portal.url + c["path"] for c in manifest["columns"])],
+                       check=True, timeout=240, cwd=ROOT)
+    seen = json.loads(out.read_text("utf-8"))
+    assert len(seen) > 10
+    assert [url for url, held in seen if not held] == []
+    assert client.keys("nianbao:*:inflight:*") == []
