@@ -170,6 +170,25 @@ return 0
 """
 
 
+# KEYS[1] queue (sorted set, scrapy-redis's PriorityQueue), KEYS[2] this worker's in-flight
+# hash. Pops the first request and files it as in flight, keyed by the SHA-1 of its bytes.
+_POP = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #r == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('HSET', KEYS[2], redis.sha1hex(r[1]), r[1])
+return r[1]
+"""
+
+
+# KEYS[1] dupe filter (set), KEYS[2] queue; ARGV: fingerprint ('' = dont_filter), score, request.
+_PUSH = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+
 def _scheduler_base():
     from scrapy_redis.scheduler import Scheduler
 
@@ -215,6 +234,12 @@ class SharedScheduler(_scheduler_base()):
                     "starts the crawl" if fresh else "joins running workers")
         self._stats.set_value("nianbao/redis/key", base)
         result = super().open(spider)
+        from scrapy_redis.queue import PriorityQueue
+
+        if not isinstance(self.queue, PriorityQueue):  # _POP reads a sorted set
+            raise ValueError("a distributed crawl needs SCHEDULER_QUEUE_CLASS = scrapy_redis.queue.PriorityQueue")
+        self._pop = self.server.register_script(_POP)
+        self._push = self.server.register_script(_PUSH)
         self._track_scrapes()
         from twisted.internet import task
 
@@ -276,11 +301,11 @@ class SharedScheduler(_scheduler_base()):
 
         scraper.enqueue_scrape = tracked
 
-    def _done(self, passthrough, request):
-        fp = request.meta.pop("nianbao_inflight", None)
-        if fp:
+    def _done(self, passthrough, request, field=None):
+        field = field or request.meta.pop("nianbao_inflight", None)
+        if field:
             try:
-                self.server.hdel(self.inflight_key, fp)
+                self.server.hdel(self.inflight_key, field)
             except Exception:  # a dead worker's entry is only requeued: a page fetched twice
                 logger.exception("could not clear an in-flight request in Redis")
         return passthrough
@@ -331,24 +356,32 @@ class SharedScheduler(_scheduler_base()):
         backlog = len(downloader.active) - on_the_wire
         if backlog >= max(self.prefetch, len(downloader.slots)):
             return None  # plenty waiting here already: leave the rest to other workers
-        request = super().next_request()
-        if request is not None:
-            self._quiet_since = None
-            self._stats.inc_value("scheduler/dequeued/redis")
-            # Until its answer is archived and its links are queued, the request lives only
-            # in this process: keep a copy in Redis so that, if this process dies, another
-            # one resumes it (see _track_scrapes).
-            fp = self.crawler.request_fingerprinter.fingerprint(request).hex()
-            request.meta["nianbao_inflight"] = fp
-            self.server.hset(self.inflight_key, fp, self.queue._encode_request(request))
+        # Until its answer is archived and its links are queued, the request lives only in
+        # this process: Redis moves it from the queue to this worker's in-flight hash in one
+        # step, so that if this process dies at any point, another one resumes it (a pop
+        # and a separate HSET lost the request when the process died between the two).
+        data = self._pop(keys=[self.queue.key, self.inflight_key])
+        if data is None:
+            return None
+        request = self.queue._decode_request(data)
+        request.meta["nianbao_inflight"] = hashlib.sha1(data).hexdigest()  # its field there
+        self._quiet_since = None
+        self._stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def enqueue_request(self, request):
-        added = super().enqueue_request(request)
+        # a redirect or a retry of a popped request carries the original's in-flight entry:
+        # cleared once the shared queue holds its successor
+        field = request.meta.pop("nianbao_inflight", None)
+        # the dupe filter's mark and the queue entry in one step: a process dying between
+        # the two left a request marked seen that nobody would ever fetch
+        fp = "" if request.dont_filter else self.df.request_fingerprint(request)
+        added = bool(self._push(keys=[self.df.key, self.queue.key],
+                                args=[fp, -request.priority, self.queue._encode_request(request)]))
+        if not added:
+            self.df.log(request, self.spider)
         self._stats.inc_value("scheduler/enqueued/redis" if added else "scheduler/duplicates/redis")
-        # a redirect or a retry of a popped request: it carries the original's in-flight
-        # entry, which the shared queue now covers
-        self._done(None, request)
+        self._done(None, request, field)
         return added
 
 

@@ -165,7 +165,11 @@ def test_killed_worker_requests_are_resumed_by_the_other(tmp_path, redis_server)
     expected = {p["path"] for p in manifest["pages"] if p.get("is_report") and p.get("status", 200) == 200
                 and p.get("kind") == "detail" and not p["path"].startswith(forbidden)}
     got = {urlparse(u).path for (u,) in conn.execute("select url from reports")}
-    assert expected <= got, f"lost with the killed worker: {sorted(expected - got)}"
+    # on failure: how often the portal was asked for each lost page, and what the archive has of it
+    lost = [(p, sum(r.path == p for r in portal.requests),
+             conn.execute("select id, status, kind, record_type from captures where url like ?", ["%" + p]).fetchall())
+            for p in sorted(expected - got)]
+    assert not lost, f"lost with the killed worker: {lost}\n{err[-3000:]}"
 
 
 def test_one_request_per_host_at_a_time_and_a_second_after_each_answer(tmp_path, redis_server):
