@@ -454,6 +454,17 @@ end
 return 1
 """
 
+# ARGV[1]: seconds. A 429/503/412 back-off: nobody sends to the host before now + seconds.
+_HOLD_OFF = _POLITE_HASH + """
+local nxt = now + tonumber(ARGV[1])
+if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') < nxt then
+  redis.call('HSET', KEYS[1], 'next', string.format('%.6f', nxt))
+end
+local ttl = math.ceil((tonumber(ARGV[1]) + 60) * 1000)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+"""
+
 # KEYS: hosts held here; ARGV[1] lease, ARGV[1 + i] the token holding KEYS[i].
 _RENEW = """
 local t = redis.call('TIME')
@@ -490,6 +501,7 @@ class SharedPolitenessDownloader(Downloader):
         self._acquire = self._server.register_script(_ACQUIRE)
         self._release = self._server.register_script(_RELEASE)
         self._renew = self._server.register_script(_RENEW)
+        self._hold_off = self._server.register_script(_HOLD_OFF)
         self._stats = crawler.stats
         timeout = crawler.settings.getfloat("NIANBAO_REDIS_WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT)
         self._lease = max(timeout, 3 * HEARTBEAT_INTERVAL)
@@ -534,6 +546,14 @@ class SharedPolitenessDownloader(Downloader):
             # (AutoThrottle may have raised the slot's delay on this answer)
             self._held.pop(key, None)
             self._free(key, token, max(delay, slot.download_delay()))
+
+    def hold_off(self, request, seconds: float) -> None:
+        """The host answered 429/503/412: no process sends to it for `seconds` (the back-off
+        BackoffRetryMiddleware chose), not only this one."""
+        try:
+            self._hold_off(keys=[f"nianbao:polite:{self.get_slot_key(request)}"], args=[seconds])
+        except Exception:  # this process still backs off on its own
+            logger.exception("could not share a back-off in Redis")
 
     def _free(self, key: str, token: str, delay: float) -> None:
         try:

@@ -240,6 +240,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             slot = self._slot(request)
             if slot is not None and slot.delay < delay:
                 slot.delay = delay
+            # a distributed crawl's downloader shares the back-off with the other processes
+            hold_off = getattr(self.crawler.engine.downloader, "hold_off", None)
+            if hold_off is not None:
+                hold_off(request, delay)
             self.crawler.stats.inc_value("nianbao/backoff")
         return super().process_response(request, response)
 

@@ -255,6 +255,55 @@ def test_one_request_per_host_at_a_time_and_a_second_after_each_answer(tmp_path,
     assert not too_close, f"less than {delay} s after the previous answer: {too_close}"
 
 
+def test_a_back_off_holds_for_every_process(tmp_path, redis_server):
+    """A 429 with Retry-After: 3 to one process keeps both away from the host for 3 s (the
+    other process used to go on at its own 0.3 s delay)."""
+    import threading
+
+    from nianbao.demo_portal.server import DEMO_SITE, PortalHandler, start_portal
+
+    target, retry_after = "/20190328/i1789012.html", 3
+    log, lock, refused = [], threading.Lock(), []
+
+    class RefusingOnce(PortalHandler):
+        def _handle(self, *args, **kwargs):
+            arrived = time.monotonic()
+            with lock:
+                refuse = self.path == target and not refused
+                if refuse:
+                    refused.append(arrived)
+            if refuse:
+                self._send(429, b"too many requests", {"Retry-After": str(retry_after)}, False)
+            else:
+                super()._handle(*args, **kwargs)
+            with lock:
+                log.append((arrived, time.monotonic(), self.path))
+
+    redis_url, client = redis_server
+    manifest = json.loads(DEMO_MANIFEST.read_text("utf-8"))
+    db_path = tmp_path / "backoff.db"
+    with start_portal(DEMO_SITE) as portal:
+        portal.server.RequestHandlerClass = RefusingOnce
+        args = [sys.executable, "-m", "nianbao.cli", "crawl", "--redis", redis_url, "--db", str(db_path),
+                "--archive", str(tmp_path / "warc"), "-s", "DOWNLOAD_DELAY=0.3", "-s", "LOG_LEVEL=WARNING"]
+        for col in manifest["columns"]:
+            args += ["--start-url", portal.url + col["path"]]
+        procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        for p in procs:
+            _, err = p.communicate(timeout=180)
+            assert p.returncode == 0, err[-3000:]
+    assert refused, f"{target} was never asked for"
+    (answered,) = [a for _, a, path in log if path == target][:1]
+    after = sorted(arrived - answered for arrived, _, _ in log if arrived > answered)
+    assert after, "nothing was asked for after the 429"
+    assert after[0] >= retry_after - 0.05, f"the next request came {after[0]:.2f} s after the 429, not {retry_after} s"
+    runs = {run for (run,) in sqlite3.connect(db_path).execute("select distinct crawl_run_id from captures")}
+    assert len(runs) == 2, "both processes should have fetched pages"
+    reports = {urlparse(u).path for (u,) in sqlite3.connect(db_path).execute("select url from reports")}
+    assert target in reports  # fetched again after the back-off
+
+
 def test_a_dead_holder_blocks_its_host_only_until_its_lease_runs_out(redis_server):
     """The shared host slot itself, on the real Redis: held from the send to the answer,
     free DOWNLOAD_DELAY after the answer, first come first served, and a hold whose
