@@ -50,6 +50,7 @@ transaction that writes its `documents` row, so no report is written twice.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -511,15 +512,24 @@ class SharedPolitenessDownloader(Downloader):
         self._renewal = None
 
     async def _download(self, slot, request):
-        delay = slot.download_delay()
-        if delay <= 0:
+        if slot.download_delay() <= 0:
             return await super()._download(slot, request)
+        async with self.host_held(request, slot):
+            return await super()._download(slot, request)
+
+    @contextlib.asynccontextmanager
+    async def host_held(self, request, slot):
+        """Hold the request's host in Redis for the body of the `async with`: wait for it
+        (counted as on the wire locally, so the local slot starts nothing else meanwhile),
+        then free it when the body ends, the host's delay starting then, in every process.
+        Scrapy's downloads use it, and so does a large file's streamed fetch."""
+        delay = slot.download_delay()
         key = f"nianbao:polite:{self.get_slot_key(request)}"
         self._tokens += 1
         token = self._token_prefix + str(self._tokens)
         waited = False
-        # counts as on the wire while it waits: the local slot must not start another one
-        slot.transferring.add(request)
+        placeholder = object()
+        slot.transferring.add(placeholder)
         try:
             while True:
                 got, info = self._acquire(keys=[key], args=[token, delay, self._lease, TURN_GRACE])
@@ -530,7 +540,7 @@ class SharedPolitenessDownloader(Downloader):
                     self._stats.inc_value("nianbao/redis/polite_waits")
                 await _sleep(float(info))
         finally:
-            slot.transferring.discard(request)
+            slot.transferring.discard(placeholder)
         if got == 2:
             logger.warning("host %s: the request holding it in Redis (%s) lost its lease, its worker is "
                            "gone; going on", key.removeprefix("nianbao:polite:"), info.decode())
@@ -540,7 +550,7 @@ class SharedPolitenessDownloader(Downloader):
         if waited:
             slot.lastseen = time.monotonic()  # the local floor counts from the real send
         try:
-            return await super()._download(slot, request)
+            yield
         finally:
             # the answer or the failure is in: the host's delay starts now, in every process
             # (AutoThrottle may have raised the slot's delay on this answer)

@@ -6,11 +6,15 @@ Scrapy's download at the headers (StopDownload) and fetches the file again in a
 worker thread, chunk by chunk into a temporary file, hashing as it goes, up to
 NIANBAO_MAX_FILE_BYTES. That thread then appends it to a WARC file of its own
 (gzip-streamed) and indexes it, and the spider gets an empty, archived response.
-The second request waits DOWNLOAD_DELAY first, so the host still sees one request
-per second. Extraction later refuses files over its own limit without reading them.
+The second request is a request to the host like any other: it waits the slot's delay
+after the stopped one, takes the host's one connection (Scrapy's slot starts nothing
+else until it ends; in a distributed crawl it holds the host in Redis too), and the
+next request waits the delay after it. Extraction later refuses files over its own
+limit without reading them.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tempfile
@@ -98,8 +102,9 @@ class StreamLargeFiles:
         from scrapy.utils.defer import maybe_deferred_to_future
 
         try:
-            capture_id, status, headers = await maybe_deferred_to_future(
-                threads.deferToThread(self._stream_and_archive, request))
+            async with self._host_turn(request):
+                capture_id, status, headers = await maybe_deferred_to_future(
+                    threads.deferToThread(self._stream_and_archive, request))
         except TooLarge as e:
             self._fetch_error(request, str(e))
             raise IgnoreRequest(str(e))
@@ -111,12 +116,41 @@ class StreamLargeFiles:
         return Response(response.url, status=status, headers=headers, body=b"",
                         flags=["archived", "streamed"], request=request)
 
+    @contextlib.asynccontextmanager
+    async def _host_turn(self, request):
+        """The streamed fetch's turn at its host, as Scrapy's downloader would give it."""
+        from nianbao.crawler.distributed import _sleep
+
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:  # the slot is gone (never, in practice): just be late enough
+            await _sleep(self.delay)
+            yield
+            return
+        placeholder = object()
+        slot.transferring.add(placeholder)  # the host's connection is taken
+        try:
+            await _sleep(slot.download_delay())  # the stopped request just reached this host
+            held = getattr(downloader, "host_held", None)  # a distributed crawl's shared slot
+            if held is not None and slot.download_delay() > 0:
+                async with held(request, slot):
+                    yield
+            else:
+                yield
+        finally:
+            slot.transferring.discard(placeholder)
+            slot.lastseen = time.monotonic()  # the next request waits the delay from now
+            # Scrapy's own step that starts what waited for the slot (it runs when a download
+            # ends; this fetch was not one of its downloads)
+            process_queue = getattr(downloader, "_process_queue", None)
+            if process_queue is not None:
+                process_queue(slot)
+
     def _stream_and_archive(self, request):
         """In a worker thread: its own SQLite connection and its own WARC file."""
         from nianbao.archive.store import Archive
         from nianbao.db import connect
 
-        time.sleep(self.delay)  # the stopped request just reached this host
         headers = {"User-Agent": self.user_agent}
         referer = request.headers.get("Referer")
         if referer:

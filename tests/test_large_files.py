@@ -109,3 +109,67 @@ def test_file_over_the_hard_cap_is_refused_and_recorded(tmp_path):
     assert not conn.execute("select 1 from captures where url like '%huge.pdf'").fetchone()
     # the 2 MiB one was over NIANBAO_STREAM_ABOVE: streamed, and complete
     assert conn.execute("select content_length from captures where url like '%big.pdf'").fetchone()[0] == 2 * 2**20
+
+
+def test_the_streamed_fetch_takes_its_turn_at_the_host(tmp_path):
+    """The second, streamed GET of a large file is the host's one connection while it lasts:
+    no other request to the host arrives during it, and the next one waits the delay after
+    it, as after any download. (It used to start one delay after the stopped request,
+    beside Scrapy's next request to the same host.)"""
+    import threading
+
+    from conftest import run_cli
+    from nianbao.demo_portal.server import PortalHandler, start_portal
+
+    site, sha = _site(tmp_path, 9)  # just over NIANBAO_STREAM_ABOVE
+    # big.pdf linked last: Scrapy takes it first (LIFO), so huge.pdf waits for its turn
+    page = site / "20200101" / "i1.html"
+    page.write_text(PAGE.replace('<a href="/files/big.pdf">年度报告（扫描件）.pdf</a> <a href="/files/huge.pdf">汇编.pdf</a>',
+                                 '<a href="/files/huge.pdf">汇编.pdf</a> <a href="/files/big.pdf">年度报告（扫描件）.pdf</a>'),
+                    "utf-8")
+    assert "huge.pdf\">汇编.pdf</a> <a href=\"/files/big.pdf" in page.read_text("utf-8")
+    log, lock = [], threading.Lock()
+    data = (site / "files" / "big.pdf").read_bytes()
+
+    class SlowBigFile(PortalHandler):
+        def _handle(self, *args, **kwargs):
+            arrived = time.monotonic()
+            if self.path == "/files/big.pdf":  # 9 MiB in 1 MiB steps, about 1.8 s
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pdf")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    for i in range(0, len(data), 1 << 20):
+                        if i:
+                            time.sleep(0.2)
+                        self.wfile.write(data[i:i + (1 << 20)])
+                    self.wfile.flush()
+                except OSError:
+                    pass  # the first GET is stopped at its headers
+            else:
+                super()._handle(*args, **kwargs)
+            with lock:
+                log.append((arrived, time.monotonic(), self.path))
+
+    delay = 0.5
+    portal = start_portal(site)
+    portal.server.RequestHandlerClass = SlowBigFile
+    try:
+        run_cli("crawl", "--start-url", portal.url + "/col/index.html", "--db", tmp_path / "n.db",
+                "--archive", tmp_path / "warc", *FAST, "-s", f"DOWNLOAD_DELAY={delay}",
+                "-s", f"AUTOTHROTTLE_START_DELAY={delay}")
+    finally:
+        portal.stop()
+    big = sorted((a, e) for a, e, p in log if p == "/files/big.pdf")
+    assert len(big) == 2, big  # stopped at its headers, then streamed
+    start, end = big[1]
+    assert end - start > 1.0  # the slow answer really was slow
+    during = [p for a, e, p in log if p != "/files/big.pdf" and start <= a <= end]
+    assert not during, f"requests arrived while the file was streamed: {during}"
+    after = sorted((round(a - end, 3), p) for a, e, p in log if a > end)
+    assert after, f"no request came after the large file: {sorted(log)}"
+    assert after[0][0] >= delay - 0.02, f"{after[0][1]} came {after[0][0]} s after the streamed file, not {delay} s"
+    conn = sqlite3.connect(tmp_path / "n.db")
+    assert conn.execute("select sha256 from captures where url like '%big.pdf' and status = 200").fetchone()[0] == sha
+
