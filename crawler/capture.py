@@ -134,10 +134,9 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
     from nianbao.archive.store import Archive
     from nianbao.crawler.run import run_crawl
     from nianbao.db import connect
-    from nianbao.spiders.registry import load_sources
+    from nianbao.spiders.registry import find
 
-    entries = load_sources()
-    entry = next((e for e in entries if e.get("id") == source_id), None)
+    entry = find(source_id)
     if entry is None:
         raise CaptureError(f"unknown source {source_id!r}: not in the sources registry"
                            f" ({os.environ.get('NIANBAO_SOURCES') or 'the packaged sources.json'});"

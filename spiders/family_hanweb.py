@@ -36,6 +36,7 @@ records. This spider asks for them one after the other until a page brings nothi
 from __future__ import annotations
 
 import html as htmlmod
+import json
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -192,8 +193,6 @@ _UNIT_KEYS = ("webId", "pageId", "tplSetId", "pageType", "tagId", "editType", "p
 
 def _loose_object(text: str) -> dict[str, str]:
     """{'webId':'3630', pageType:"column"} as the templates write it (single quotes, bare keys)."""
-    import json
-
     try:
         data = json.loads(text.replace("'", '"'))
         if isinstance(data, dict):
@@ -223,8 +222,6 @@ def unit_requests(html: str, page_url: str) -> list[str]:
 
 def unit_fragment(text: str) -> str | None:
     """The list markup of a build-unit answer ({"data": {"html": …}}), None if it is not one."""
-    import json
-
     try:
         data = json.loads(text)
     except ValueError:
@@ -236,8 +233,6 @@ def unit_fragment(text: str) -> str | None:
 
 def unit_page_url(url: str, page: int, page_size: int = UNIT_PAGE_SIZE) -> str:
     """Page `page` of a build unit: its first-page URL plus ``paramJson``."""
-    import json
-
     query = {k: v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k != "paramJson"}
     query["paramJson"] = json.dumps({"pageNo": page, "pageSize": page_size}, separators=(",", ":"))
     return _with_query(url, query)
