@@ -138,16 +138,17 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
 
 def _groups(start_urls, sources, render) -> list[tuple[str, str | None, list[str] | None, list]]:
     """One crawler per (spider family, rendering): [(spider name, render, start_urls, sources)]."""
-    from nianbao.spiders.registry import load_sources
+    from nianbao.spiders.registry import column_config, load_sources
 
     groups: dict[tuple[str, str | None], list] = {}
     if start_urls:
         groups[("column", render)] = []
     if sources:
-        info = {e["id"]: e for e in load_sources()}
+        registry = load_sources()
+        info = {e["id"]: e for e in registry}
         for source_id, url in sources:
             entry = info.get(source_id, {})
-            column = next((c for c in entry.get("columns", []) if c["url"] == url), {})
+            column = column_config(source_id, url, registry)
             key = (column.get("spider") or entry.get("spider") or "column",
                    column.get("render") or entry.get("render") or render)
             groups.setdefault(key, []).append((source_id, url))
