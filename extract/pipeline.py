@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from nianbao.archive.store import Archive
 from nianbao.db import drop_derived, ensure_derived_schema, transaction
+from nianbao.extract.dictionary import load_dictionary
 from nianbao.extract.document import Analysis, UnreadableDocument, analyse
 from nianbao.publish.search import index_report
 
@@ -45,22 +46,42 @@ def _pending_captures(db, only_new: bool) -> list[dict]:
 
 
 def _store_statistics(db, report_id: int, a: Analysis, capture_id: int) -> tuple[int, int]:
+    ids = _dictionary_ids(db)
     for table in ("metrics", "harmonized", "checks"):
         db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
-    db["metrics"].insert_all(({
-        "report_id": report_id, "code": m.code, "value": m.value, "unit": m.unit, "raw": m.raw,
-        "method": m.method, "source": json.dumps(m.source, ensure_ascii=False), "approximate": int(m.approximate),
-        "capture_id": capture_id,
-    } for m in a.stats.metrics))
-    db["harmonized"].insert_all(({
-        "report_id": report_id, "name": h.name, "value": h.value, "unit": h.unit, "method": h.method,
-        "raw": h.raw, "source": json.dumps(h.source, ensure_ascii=False), "approximate": int(h.approximate),
-        "capture_id": capture_id,
-    } for h in a.stats.harmonized))
+    db.conn.executemany(
+        "INSERT INTO metrics (report_id, code, value, raw, method, approximate, capture_id, "
+        "src_grid, src_row, src_col, src_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(report_id, ids["metrics"][m.code], _number(m.value), m.raw, m.method, int(m.approximate), capture_id,
+          m.source.get("grid"), m.source.get("grid_row"), m.source.get("grid_col"), m.source.get("offset"))
+         for m in a.stats.metrics])
+    db.conn.executemany(
+        "INSERT INTO harmonized (report_id, name, value, raw, method, approximate, capture_id, src_offset) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(report_id, ids["harmonized"][h.name], _number(h.value), h.raw, h.method, int(h.approximate), capture_id,
+          h.source.get("offset"))
+         for h in a.stats.harmonized])
     db["checks"].insert_all(({
         "report_id": report_id, "rule": c.rule, "ok": int(c.ok), "detail": c.detail,
     } for c in a.stats.checks))
     return len(a.stats.metrics), sum(1 for c in a.stats.checks if not c.ok)
+
+
+def _number(value):
+    """Counts as integers (94, not 94.0); amounts keep their decimals."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_IDS_CACHE: dict[int, dict] = {}
+
+
+def _dictionary_ids(db) -> dict:
+    key = id(db.conn)
+    if key not in _IDS_CACHE:
+        _IDS_CACHE[key] = load_dictionary(db)
+    return _IDS_CACHE[key]
 
 
 def _upsert_report(db, cap: dict, a: Analysis, counts: dict) -> int:
@@ -97,7 +118,7 @@ def _upsert_report(db, cap: dict, a: Analysis, counts: dict) -> int:
 def _attachment_agreement(db, report_id: int, cap: dict, a: Analysis) -> list[dict]:
     """Page and attachment are one report: where both carry a figure, they must agree."""
     page = {code: value for code, value in db.execute(
-        "SELECT code, value FROM metrics WHERE report_id = ?", [report_id])}
+        "SELECT code, value FROM metric_values WHERE report_id = ?", [report_id])}
     name = cap["filename"] or cap["link_text"] or cap["url"].rsplit("/", 1)[-1]
     shared = [m for m in a.stats.metrics if m.code in page]
     if not shared:
@@ -133,6 +154,7 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
     if not only_new:
         drop_derived(db)
     ensure_derived_schema(db)
+    _IDS_CACHE[id(db.conn)] = load_dictionary(db)  # the spec may have changed since the last run
     archive = Archive(db, archive_dir)
     counts = {"documents": 0, "reports_new": 0, "reports_updated": 0, "errors": 0}
     for cap in _pending_captures(db, only_new):

@@ -32,6 +32,18 @@ select source,
 from source_runs sr group by source
 """
 DERIVED_TABLES = ("checks", "harmonized", "metrics", "report_versions", "reports", "documents")
+# The dictionary tables (metric_codes, harmonized_names) are reloaded from the spec, not
+# dropped: their ids stay stable across rebuilds.
+
+# Figures with their text codes, for SQL users who think in spec codes rather than ids.
+DERIVED_VIEWS = {
+    "metric_values": """select m.id, m.report_id, c.code, c.label_zh, m.value, c.unit, m.raw, m.method,
+       m.approximate, m.capture_id, m.src_grid, m.src_row, m.src_col, m.src_offset
+from metrics m join metric_codes c on c.id = m.code""",
+    "harmonized_values": """select h.id, h.report_id, n.name, n.label_zh, h.value, n.unit, h.raw, h.method,
+       h.approximate, h.capture_id, h.src_offset
+from harmonized h join harmonized_names n on n.id = h.name""",
+}
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -152,24 +164,39 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
             foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
         )
         db["report_versions"].create_index(["report_id", "version"], unique=True)
+    if "metric_codes" not in names:
+        # The code dictionary (spec/metrics.tsv), loaded by extraction on every run
+        # (extract/dictionary.py). Figures point at it by integer id: a text code per
+        # figure cost ~100 bytes with its indexes; the id keeps metrics compact while
+        # Datasette shows each figure's Chinese label through the foreign key.
+        db.execute("""CREATE TABLE metric_codes (
+            id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, templates TEXT, section TEXT,
+            row_label TEXT, column_label TEXT, unit TEXT, label_zh TEXT, meaning_zh TEXT, meaning_en TEXT)""")
+    if "harmonized_names" not in names:
+        db.execute("""CREATE TABLE harmonized_names (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, label_zh TEXT, unit TEXT,
+            gk2008 TEXT, gk2019_gk2021 TEXT, meaning_zh TEXT, meaning_en TEXT)""")
     if "metrics" not in names:
-        db["metrics"].create(
-            {"id": int, "report_id": int, "code": str, "value": float, "unit": str,
-             "raw": str, "method": str, "source": str, "approximate": int, "capture_id": int},
-            pk="id",
-            foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
-        )
+        # value is NUMERIC: counts stay integers (94, not 94.0), amounts keep decimals.
+        # Where a figure was read: src_grid/src_row/src_col (table cell) or src_offset
+        # (character offset of the sentence in the document text), not a JSON blob.
+        db.execute("""CREATE TABLE metrics (
+            id INTEGER PRIMARY KEY, report_id INTEGER REFERENCES reports(id),
+            code INTEGER REFERENCES metric_codes(id), value NUMERIC, raw TEXT, method TEXT,
+            approximate INTEGER, capture_id INTEGER REFERENCES captures(id),
+            src_grid INTEGER, src_row INTEGER, src_col INTEGER, src_offset INTEGER)""")
         db["metrics"].create_index(["report_id", "code"])
         db["metrics"].create_index(["code"])
     if "harmonized" not in names:
-        db["harmonized"].create(
-            {"id": int, "report_id": int, "name": str, "value": float, "unit": str,
-             "method": str, "raw": str, "source": str, "approximate": int, "capture_id": int},
-            pk="id",
-            foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
-        )
+        db.execute("""CREATE TABLE harmonized (
+            id INTEGER PRIMARY KEY, report_id INTEGER REFERENCES reports(id),
+            name INTEGER REFERENCES harmonized_names(id), value NUMERIC, raw TEXT, method TEXT,
+            approximate INTEGER, capture_id INTEGER REFERENCES captures(id), src_offset INTEGER)""")
         db["harmonized"].create_index(["report_id", "name"])
         db["harmonized"].create_index(["name"])
+    for view, sql in DERIVED_VIEWS.items():
+        if view not in db.view_names():
+            db.create_view(view, sql)
     if "checks" not in names:
         db["checks"].create(
             {"id": int, "report_id": int, "rule": str, "ok": int, "detail": str},
@@ -187,6 +214,9 @@ def drop_derived(db: sqlite_utils.Database) -> None:
     from nianbao.publish.search import drop_fts
 
     drop_fts(db)
+    for view in DERIVED_VIEWS:
+        if view in db.view_names():
+            db.execute(f"DROP VIEW {view}")
     for name in DERIVED_TABLES:
         if name in db.table_names():
             db[name].drop()

@@ -160,7 +160,7 @@ def test_attachment_downloaded_by_scrapy_not_the_browser(browser_crawl):
     assert COOKIE in sent.get("cookie", "")
     # the report it belongs to has its figures
     report = conn.execute("select id from reports where url like ?", ["%" + page["via"]]).fetchone()
-    figures = dict(conn.execute("select code, value from metrics where report_id = ?", [report["id"]]).fetchall())
+    figures = dict(conn.execute("select code, value from metric_values where report_id = ?", [report["id"]]).fetchall())
     assert figures["old.proactive.total"] == 1429
 
 

@@ -108,7 +108,7 @@ def test_page_that_says_see_attachment_gets_the_attachments_figures(crawled):
     _, conn, _ = crawled
     r = _report(conn, "/20190315/i1.html")
     assert r["template"] == "gk2008" and r["body"] == "湖南城陵矶新港区" and r["year"] == 2018
-    figures = dict(conn.execute("select code, value from metrics where report_id = ?", [r["id"]]).fetchall())
+    figures = dict(conn.execute("select code, value from metric_values where report_id = ?", [r["id"]]).fetchall())
     assert figures["old.proactive.total"] == 1429 and figures["old.proactive.via_website"] == 745
     files = {a["filename"] for a in json.loads(r["attachments"])}
     assert "报告.pdf" in files  # the name from Content-Disposition, not download.jsp
@@ -129,7 +129,7 @@ def test_page_and_attachment_disagreeing_is_a_check_failure(crawled):
                        [r["id"]]).fetchone()
     assert row["ok"] == 0 and "1429" in row["detail"] and "1430" in row["detail"]
     assert r["checks_failed"] >= 1
-    assert conn.execute("select value from metrics where report_id = ? and code = 'old.proactive.total'",
+    assert conn.execute("select value from metric_values where report_id = ? and code = 'old.proactive.total'",
                         [r["id"]]).fetchone()[0] == 1429  # the page's figure is kept, not "corrected"
 
 

@@ -5,7 +5,7 @@ from conftest import run_cli
 
 DERIVED = {
     "reports": "url, title, body, year, template, published, text, sha256, versions, metrics_count, checks_failed",
-    "metrics": "report_id, code, value, unit, raw, method, source, approximate",
+    "metric_values": "report_id, code, value, unit, raw, method, src_grid, src_row, src_col, src_offset, approximate",
     "harmonized": "report_id, name, value, method, approximate",
     "checks": "report_id, rule, ok, detail",
     "documents": "url, capture_id, is_report, title, reason, error",
@@ -28,7 +28,7 @@ def test_extract_twice_gives_the_same_tables_without_network(crawled_demo):
     second = _dump(db_path)
     assert first == second
     assert first["reports"] == after_crawl["reports"]  # the crawl's own extraction is the same code
-    assert len(first["metrics"]) > 500
+    assert len(first["metric_values"]) > 500
     conn = sqlite3.connect(db_path)
     n = conn.execute("select count(*) from reports_fts where reports_fts match '\"衡阳\"'").fetchone()[0]
     assert n > 0  # the search index is rebuilt too
