@@ -65,7 +65,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
-    "nianbao.crawler.extension.RunRecorder": 100,
+    "nianbao.scrapy_extension.RunRecorder": 100,
     # The 1 s per host counts from the previous response, so it holds at the portal
     # even when the reactor dispatches late (see crawler/politeness.py).
     "nianbao.crawler.politeness.DelayFromResponse": 110,

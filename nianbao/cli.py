@@ -92,7 +92,7 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
         nianbao crawl --db data/nianbao.db --archive data/warc     # the whole registry
     """
     from nianbao.crawler.lock import AlreadyRunning
-    from nianbao.crawler.run import run_crawl
+    from nianbao.runner import run_crawl
 
     sources = None
     if not start_urls:
@@ -384,7 +384,7 @@ def sources_check(ctx, source_ids, as_json, timeout):
     Example:
         nianbao sources check --source hengyang-city
     """
-    from nianbao.spiders.check import check_columns
+    from nianbao.sources_check import check_columns
 
     timeout = timeout or (ctx.obj or {}).get("timeout") or 20.0
     results = check_columns(_registry_entries(ctx, source_ids), timeout=timeout)
@@ -444,7 +444,7 @@ def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db
         nianbao sources capture hengyang-city --max-details 1 --to /tmp/hengyang \\
             --column https://www.hengyang.gov.cn/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html
     """
-    from nianbao.crawler.capture import CaptureError, capture_source
+    from tools.capture import CaptureError, capture_source
     from nianbao.crawler.lock import AlreadyRunning
 
     try:
@@ -483,7 +483,7 @@ def evaluate(cases_dir, split, as_json):
     Example:
         nianbao evaluate --split heldout
     """
-    from nianbao.extract.evaluate import evaluate as run_eval, format_report
+    from tools.evaluate import evaluate as run_eval, format_report
 
     result = run_eval(Path(cases_dir), split=split)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_report(result))

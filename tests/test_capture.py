@@ -375,7 +375,7 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path):
 
 # ---------------------------------------------------------------- the export, without a crawl
 def test_gbk_bytes_stay_gbk_and_content_encoding_is_undone(tmp_path):
-    from nianbao.archive.export import read_captures, write_capture_dir
+    from tools.export import read_captures, write_capture_dir
     from nianbao.archive.store import Archive
     from nianbao.db import connect
     from nianbao.demo_portal.server import start_portal
@@ -402,7 +402,7 @@ def test_gbk_bytes_stay_gbk_and_content_encoding_is_undone(tmp_path):
 
 
 def test_awkward_urls_get_a_file_and_a_route(tmp_path):
-    from nianbao.archive.export import Exported, plan
+    from tools.export import Exported, plan
 
     def item(url, body=b"<html></html>", ctype="text/html"):
         return Exported(0, url, 200, "list", "t", ctype, "s", body)
@@ -433,7 +433,7 @@ def test_posted_queries_are_told_apart_by_their_bodies(tmp_path):
     POSTed to one URL get a file per page and a rule per list; a GET has no request; two
     form POSTs to one URL that only their bodies tell apart are both written, the second
     marked unrouted (the portal server routes forms by URL only)."""
-    from nianbao.archive.export import read_captures, write_capture_dir
+    from tools.export import read_captures, write_capture_dir
     from nianbao.archive.store import Archive
     from nianbao.db import connect
     from nianbao.demo_portal.server import start_portal
@@ -498,7 +498,7 @@ def test_posted_queries_are_told_apart_by_their_bodies(tmp_path):
 
 
 def test_page_key_given_by_the_registry_or_inferred():
-    from nianbao.archive.export import Exported, plan
+    from tools.export import Exported, plan
 
     def post(page, body_extra=None, key="pageNo", answer=None):
         body = {"tenantId": 1, key: page, **(body_extra or {})}

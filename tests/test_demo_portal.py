@@ -350,14 +350,14 @@ def test_redirected_report(portal):
 
 
 def test_committed_site_matches_generator(tmp_path):
-    from nianbao.demo_portal.build import build
+    from tools.demo_portal.build import build
 
     build(tmp_path)
     new = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
     old = {p.relative_to(DEMO_SITE): p.read_bytes() for p in DEMO_SITE.rglob("*") if p.is_file()}
     assert sorted(new) == sorted(old)
     changed = [str(k) for k in new if new[k] != old[k]]
-    assert changed == [], "site/ is stale: run python -m nianbao.demo_portal.build"
+    assert changed == [], "site/ is stale: run python -m tools.demo_portal.build"
     assert (tmp_path / "manifest.json").read_text("utf-8") == MANIFEST.read_text("utf-8")
 
 

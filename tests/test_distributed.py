@@ -349,7 +349,7 @@ def test_a_dead_holder_blocks_its_host_only_until_its_lease_runs_out(redis_serve
 _CHECKING_CRAWL = r'''
 import json, sys
 import redis
-from nianbao.crawler.run import run_crawl
+from nianbao.runner import run_crawl
 from nianbao.spiders import catalog
 from nianbao.spiders.generic import ReportColumnSpider
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.extract.evaluate import evaluate, format_report
+from tools.evaluate import evaluate, format_report
 
 CASES = Path(__file__).parent / "eval" / "cases"
 BASELINE = json.loads((Path(__file__).parent / "eval" / "baseline.json").read_text(encoding="utf-8"))

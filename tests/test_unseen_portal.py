@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.demo_portal import forms, start_portal
+from nianbao.demo_portal import start_portal
+from tools.demo_portal import forms
 
 ROOT = Path(__file__).resolve().parent / "portals" / "unseen"
 SITE = ROOT / "site"

@@ -21,10 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nianbao.demo_portal import forms
-from nianbao.demo_portal.build import PAGE_JS
-from nianbao.demo_portal.forms import esc
-from nianbao.demo_portal.sitekit import (
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[3]))  # run as a script: the checkout's tools/
+from tools.demo_portal import forms
+from tools.demo_portal.build import PAGE_JS
+from tools.demo_portal.forms import esc
+from tools.demo_portal.sitekit import (
     Site,
     gk2008_report_html,
     make_docx,

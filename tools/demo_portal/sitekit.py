@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Collection
 
-from nianbao.demo_portal import forms
-from nianbao.demo_portal.forms import esc
+from tools.demo_portal import forms
+from tools.demo_portal.forms import esc
 
 SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
 UNITS = {"条", "件", "次", "篇", "万元", "个", "人", "人次", "——", "—", "项", "元"}

@@ -27,7 +27,7 @@ class RunRecorder:
         self.lock = None
         if self.managed:
             from nianbao.crawler.lock import AlreadyRunning, CrawlLock
-            from nianbao.crawler.run import begin_run
+            from nianbao.runner import begin_run
 
             self.lock = CrawlLock(s.get("NIANBAO_DB"))
             try:
@@ -60,7 +60,7 @@ class RunRecorder:
     def spider_closed(self, spider, reason):
         if not self.managed:
             return
-        from nianbao.crawler.run import finish_run
+        from nianbao.runner import finish_run
 
         s = self.crawler.settings
         try:

@@ -4,7 +4,7 @@ A small polite crawl of the source with its registered spider and rendering (the
 own politeness: robots.txt, one request per second per host, back-off), limited to a few
 list pages per column (NIANBAO_MAX_LIST_PAGES) and a few detail pages (`KeepFewDetails`
 never schedules more), then the archived answers are written to a folder by
-`nianbao.archive.export`: each at its URL's path, exactly as received, with a
+`tools.export`: each at its URL's path, exactly as received, with a
 CAPTURED.json and the quirks.json that lets the fixture portal server serve the folder.
 """
 from __future__ import annotations
@@ -130,9 +130,9 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
     unknown source or column, a non-empty `out_dir`, a column that did not answer 200, or
     no page at all. `db_path`/`archive_dir`: keep the crawl's archive there (both or
     neither; default a temporary folder, removed afterwards)."""
-    from nianbao.archive.export import quirk_key, read_captures, write_capture_dir
+    from tools.export import quirk_key, read_captures, write_capture_dir
     from nianbao.archive.store import Archive
-    from nianbao.crawler.run import run_crawl
+    from nianbao.runner import run_crawl
     from nianbao.db import connect
     from nianbao.spiders.registry import find
 
@@ -165,7 +165,7 @@ def capture_source(source_id: str, out_dir: str | Path, columns: list[str] | Non
         overrides.update({
             "NIANBAO_MAX_LIST_PAGES": max_list_pages,
             "NIANBAO_CAPTURE_MAX_DETAILS": max_details,
-            "SPIDER_MIDDLEWARES": {"nianbao.crawler.capture.KeepFewDetails": 50},
+            "SPIDER_MIDDLEWARES": {"tools.capture.KeepFewDetails": 50},
         })
         spider = entry.get("spider", "column")
         echo(f"Capturing {len(columns)} column(s) of {source_id} ({entry.get('name', '')}) with the {spider!r} spider:"

@@ -1,6 +1,6 @@
 """Generate the bundled demo portal (``site/``, ``manifest.json``).
 
-    .venv/bin/python -m nianbao.demo_portal.build        # rewrites nianbao/demo_portal/site
+    .venv/bin/python -m tools.demo_portal.build        # rewrites nianbao/demo_portal/site
 
 The site imitates the report column of www.hengyang.gov.cn:
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from nianbao.demo_portal import forms
-from nianbao.demo_portal.forms import esc
-from nianbao.demo_portal.sitekit import (
+from tools.demo_portal import forms
+from tools.demo_portal.forms import esc
+from tools.demo_portal.sitekit import (
     Site,
     gk2008_report_html,
     make_pdf,
@@ -37,7 +37,7 @@ from nianbao.demo_portal.sitekit import (
     seed_text,
 )
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "nianbao" / "demo_portal"  # the built site ships in the package
 GOV_CN_REGS = "http://www.gov.cn/zhengce/content/2019-04/15/content_5382991.htm"
 GOV_CN_FORMAT = "http://www.gov.cn/zhengce/xxgk/2021-09/30/content_5640214.htm"
 

@@ -5,7 +5,7 @@ Predictions come from `nianbao.extract.document.extract_file_json` (the extract-
 contract); while that module does not exist we decode the bytes ourselves and call
 `extract_statistics`, so the statistics stage can be measured on its own.
 
-    python -m nianbao.extract.evaluate tests/eval/cases [--split dev|heldout]
+    python -m tools.evaluate tests/eval/cases [--split dev|heldout]
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _html_text(html: str) -> str:
 
 def fallback_extract(data: bytes, filename: str) -> dict:
     """Statistics-only prediction used until extract/document.py exists."""
-    from .statistics import extract_statistics
+    from nianbao.extract.statistics import extract_statistics
     text = _decode(data)
     is_html = filename.lower().endswith((".html", ".htm")) or "<table" in text.lower()
     html = text if is_html else None
@@ -60,10 +60,10 @@ def fallback_extract(data: bytes, filename: str) -> dict:
 def statistics_only(data: bytes, filename: str) -> dict:
     """The statistics stage alone on the document's text/html/grids (no report classification)."""
     try:
-        from .document import read_document  # type: ignore[import-not-found]
+        from nianbao.extract.document import read_document  # type: ignore[import-not-found]
     except ImportError:
         return fallback_extract(data, filename)
-    from .statistics import extract_statistics
+    from nianbao.extract.statistics import extract_statistics
     doc = read_document(data, None, filename)
     stats = extract_statistics(doc.get("html"), doc.get("text") or "", doc.get("grids"))
     return {"is_report": None, "template": stats.template or "narrative",
@@ -79,7 +79,7 @@ def predict(case_dir: Path, stage: str = "document") -> dict:
     if stage == "statistics":
         return statistics_only(data, doc.name)
     try:
-        from .document import extract_file_json  # type: ignore[import-not-found]
+        from nianbao.extract.document import extract_file_json  # type: ignore[import-not-found]
     except ImportError:
         return fallback_extract(data, doc.name)
     return extract_file_json(data, url=None, content_type=None, filename=doc.name)

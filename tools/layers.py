@@ -1,0 +1,89 @@
+"""The one-way flow of the pipeline's stages, checked over the import graph.
+
+    spiders -> crawler -> archive -> extract -> publish
+
+Each stage folder may import the stages before it and the shared core (`nianbao.db`,
+`nianbao.__init__`); none may import a later one. The core imports no stage. The other
+modules of `nianbao/` are the application on top (the command line, the run of a crawl
+from start to extraction, the Scrapy extension that does it under `scrapy crawl`, the
+sources check, the demo portal): they tie the stages together and may import any. Every import counts, including
+imports inside functions: a late import is still a dependency.
+
+Run `python tools/layers.py` for the list of violations (exit 1 if any);
+tests/test_layers.py runs it in CI.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+STAGES = ("spiders", "crawler", "archive", "extract", "publish")
+CORE = ("nianbao.db", "nianbao")  # usable by every stage, importing none
+
+
+def stage_of(module: str) -> str | None:
+    """`nianbao.extract.pipeline` -> "extract"; core and top-level modules -> None."""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "nianbao" and parts[1] in STAGES:
+        return parts[1]
+    return None
+
+
+def module_files(root: Path) -> dict[str, Path]:
+    """Every module of the product package, by dotted name (as pyproject's package-dir maps them)."""
+    out: dict[str, Path] = {}
+    for stage in STAGES:
+        for path in sorted((root / stage).rglob("*.py")):
+            rel = path.relative_to(root / stage).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            out[".".join(["nianbao", stage, *parts])] = path
+    for path in sorted((root / "nianbao").rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        parts = [p for p in rel.parts if p != "__init__"]
+        out[".".join(parts)] = path
+    return out
+
+
+def imports_of(module: str, path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.append((node.lineno, name))
+            # `from nianbao import extract` names a stage through the alias
+            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names
+                      if name == "nianbao" and alias.name in STAGES]
+    return found
+
+
+def violations(root: Path) -> list[str]:
+    problems = []
+    for module, path in module_files(root).items():
+        mine = stage_of(module)
+        if mine is None and module not in CORE:
+            continue  # the application on top
+        for line, target in imports_of(module, path):
+            theirs = stage_of(target)
+            if theirs is None:
+                continue
+            where = f"{path.relative_to(root)}:{line}"
+            if mine is None:  # core
+                problems.append(f"{where}: {module} (core) imports {target} (stage {theirs})")
+            elif STAGES.index(theirs) > STAGES.index(mine):
+                problems.append(f"{where}: {module} (stage {mine}) imports {target} (later stage {theirs})")
+    return problems
+
+
+if __name__ == "__main__":
+    found = violations(Path(__file__).resolve().parent.parent)
+    print("\n".join(found) or "imports run one way: spiders -> crawler -> archive -> extract -> publish")
+    sys.exit(1 if found else 0)
