@@ -1,4 +1,4 @@
-"""Consistency rules of extract-json.md. Figures that break a rule are kept and flagged.
+"""Consistency rules of docs/extract-json.md. Figures that break a rule are kept and flagged.
 
 A rule is tried only when at least one of its inputs is present; absent inputs count as 0
 (a blank cell in a filled-in table means nil). Rule names are stable identifiers.

@@ -1,4 +1,4 @@
-"""One document in, the facts of extract-json.md out.
+"""One document in, the facts of docs/extract-json.md out.
 
 Reads the bytes as a crawl fetched them (HTML in whatever charset it declares,
 plain text, or an attachment), finds the text (trafilatura strips the portal's
@@ -467,5 +467,5 @@ def to_json(a: Analysis, url: str | None = None) -> dict:
 def extract_file_json(data: bytes, url: str | None = None, content_type: str | None = None,
                       filename: str | None = None, link_text: str | None = None,
                       source_body: str | None = None) -> dict:
-    """The extract-file JSON object (see ../shared/spec/extract-json.md)."""
+    """The extract-file JSON object (docs/extract-json.md)."""
     return to_json(analyse(data, content_type, filename, link_text, source_body), url)

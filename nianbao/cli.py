@@ -148,7 +148,7 @@ def extract(db_path, archive_dir, new_only):
 @click.option("--url", help="Where the document came from (relative links, guessing the body).")
 @click.option("--content-type", help="Override type detection, e.g. 'text/html; charset=gbk'.")
 def extract_file(path, url, content_type):
-    """Extract one document and print ONE JSON object (see spec/extract-json.md).
+    """Extract one document and print ONE JSON object (see docs/extract-json.md).
 
     Reads HTML (any declared charset), plain text, PDF, DOC, DOCX, WPS, XLS or
     XLSX. A file it cannot read gives a one-line error and exit status 1.

@@ -411,7 +411,7 @@ def synth_modern(rng: random.Random, template: str, county: bool = True, busy: i
 
 
 def check_modern(m: dict[str, float | int], template: str) -> None:
-    """Assert the consistency rules of extract-json.md (used by the generators)."""
+    """Assert the consistency rules of docs/extract-json.md (used by the generators)."""
     for a in APPLICANTS + ["total"]:
         assert m[f"requests.new.{a}"] + m[f"requests.carried_in.{a}"] == m[f"requests.result.total.{a}"] + m[f"requests.carried_out.{a}"]
         assert m[f"requests.result.total.{a}"] == sum(m[f"requests.result.{c}.{a}"] for c, _, _ in RESULT_ROWS[template])
