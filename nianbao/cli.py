@@ -23,6 +23,40 @@ def metadata_path() -> Path:
     raise click.ClickException("metadata.json not found")
 
 
+# Optional features and the extra that installs each, for a one-line message instead of a traceback.
+EXTRAS = {"scrapy_playwright": "browser", "playwright": "browser", "scrapy_redis": "distributed", "redis": "distributed"}
+
+
+def missing_extra(error: ModuleNotFoundError) -> click.ClickException:
+    top = (error.name or "").split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        raise error
+    return click.ClickException(f"this needs the optional '{extra}' part of Nianbao ({top} is not installed): "
+                                f"pip install 'nianbao[{extra}]'")
+
+
+def require_extras(*module_lists: list[str]) -> None:
+    """Refuse before anything starts (no crawl_runs row, no lock) when an optional part is missing."""
+    import importlib.util
+
+    for name in (m for modules in module_lists for m in modules):
+        if importlib.util.find_spec(name) is None:
+            raise missing_extra(ModuleNotFoundError(f"No module named {name!r}", name=name))
+
+
+def checkout_tool(module: str, command: str):
+    """Developer tooling (tools/) is not installed with the package: import it from the checkout."""
+    import importlib
+
+    if not (REPO_ROOT / "tools" / "__init__.py").exists():
+        raise click.ClickException(f"`nianbao {command}` runs from a Nianbao checkout (git clone the repository): "
+                                   f"its tooling and data are not part of the installed package")
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module(module)
+
+
 def _parse_settings(pairs: tuple[str, ...]) -> dict:
     out = {}
     for pair in pairs:
@@ -94,6 +128,7 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
     from nianbao.crawler.lock import AlreadyRunning
     from nianbao.runner import run_crawl
 
+    require_extras(["scrapy_playwright"] if browser else [], ["scrapy_redis", "redis"] if redis_url else [])
     sources = None
     if not start_urls:
         from nianbao.spiders.registry import load_sources
@@ -113,6 +148,8 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
     except AlreadyRunning as e:
         click.echo(f"nianbao crawl: {e}; not starting a second one", err=True)
         sys.exit(75)  # EX_TEMPFAIL: cron/systemd may simply try again later
+    except ModuleNotFoundError as e:
+        raise missing_extra(e)
     _print_summary(summary)
 
 
@@ -444,7 +481,8 @@ def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db
         nianbao sources capture hengyang-city --max-details 1 --to /tmp/hengyang \\
             --column https://www.hengyang.gov.cn/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html
     """
-    from tools.capture import CaptureError, capture_source
+    capture = checkout_tool("tools.capture", "sources capture")
+    CaptureError, capture_source = capture.CaptureError, capture.capture_source
     from nianbao.crawler.lock import AlreadyRunning
 
     try:
@@ -470,7 +508,7 @@ def sources_capture(source_id, out_dir, columns, max_list_pages, max_details, db
 
 @cli.command()
 @click.option("--cases", "cases_dir", default=str(REPO_ROOT / "tests" / "eval" / "cases"), show_default=True,
-              type=click.Path(file_okay=False, exists=True))
+              type=click.Path(file_okay=False))
 @click.option("--split", type=click.Choice(["dev", "heldout"]), help="Only one split of the evaluation set.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def evaluate(cases_dir, split, as_json):
@@ -483,8 +521,10 @@ def evaluate(cases_dir, split, as_json):
     Example:
         nianbao evaluate --split heldout
     """
-    from tools.evaluate import evaluate as run_eval, format_report
-
+    harness = checkout_tool("tools.evaluate", "evaluate")
+    if not Path(cases_dir).is_dir():
+        raise click.BadParameter(f"no evaluation cases in {cases_dir}", param_hint="--cases")
+    run_eval, format_report = harness.evaluate, harness.format_report
     result = run_eval(Path(cases_dir), split=split)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_report(result))
 
