@@ -1,0 +1,8 @@
+"""Stage 1 of 5 of the pipeline, installed as `nianbao.spiders` (the top-level folder `spiders/`).
+
+Knowing portals: one spider per CMS family (generic column spider, Hengyang, TRS, Hanweb),
+the registry of bodies and their report columns (sources.json), list and pagination rules.
+
+Imports run one way, spiders -> crawler -> archive -> extract -> publish: this stage may
+import nothing but `nianbao.db` and `nianbao.db`, never a later stage (tools/layers.py checks it).
+"""
