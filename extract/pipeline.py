@@ -156,7 +156,7 @@ def _outcomes(db, archive_dir, caps: list[dict], workers: int):
                 return
             cap, future = window.popleft()
             try:
-                yield cap, future.result()
+                outcome = future.result()
             except BrokenProcessPool:
                 # A worker died (a reader's native code crashed, the OOM killer): every
                 # document in flight is lost with it. Try each again alone, so only the
@@ -166,6 +166,12 @@ def _outcomes(db, archive_dir, caps: list[dict], workers: int):
                     yield cap, _alone(pool, cap)
                 window.clear()
                 executor = pool()
+                continue
+            except Exception as e:  # the worker's answer did not come back (e.g. cannot be pickled)
+                logger.error("extraction failed for %s: %r", cap["url"], e)
+                outcome = Outcome(error={"is_report": 0, "reason": "extraction error",
+                                         "error": f"{e.__class__.__name__}: {e}"})
+            yield cap, outcome
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -178,6 +184,8 @@ def _alone(pool, cap: dict) -> Outcome:
         logger.error("extraction process died on %s", cap["url"])
         return Outcome(error={"is_report": 0, "reason": "extraction error",
                               "error": "the extraction process died reading this document"})
+    except Exception as e:
+        return Outcome(error={"is_report": 0, "reason": "extraction error", "error": f"{e.__class__.__name__}: {e}"})
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 

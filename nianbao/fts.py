@@ -44,17 +44,21 @@ def bigrams(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
+_SPLIT = re.compile(f"([{CJK}]+)|([^\\W_{CJK}]+)", re.UNICODE)
+
+
 def segment(text: str | None) -> str:
     """Text as the FTS table indexes it: CJK runs as bigrams + the run's last char."""
     out: list[str] = []
-    for match in TOKEN.finditer(normalize(text)):
-        token = match.group(0)
-        if CJK_RUN.fullmatch(token):
-            out.extend(bigrams(token))
-            if len(token) > 1:
-                out.append(token[-1])
+    add, extend = out.append, out.extend
+    for run, word in _SPLIT.findall(normalize(text)):
+        if word:
+            add(word)
+        elif len(run) == 1:
+            add(run)
         else:
-            out.append(token)
+            extend(map(str.__add__, run, run[1:]))  # the bigrams, without a Python-level loop
+            add(run[-1])
     return " ".join(out)
 
 
