@@ -29,6 +29,9 @@ def prepare_connection(conn):
     conn.create_function("escape_fts", 1, fts_query)
     conn.create_function("nianbao_fts_query", 1, fts_query)
     conn.create_function("nianbao_snippet", 2, snippet, deterministic=True)
+    # Read pages through a memory map: a search with 90,000 hits looks up every hit's
+    # row (Datasette's count); from the map that costs half what pread() calls do.
+    conn.execute("PRAGMA mmap_size = 4294967296")
 
 
 @hookimpl
