@@ -151,11 +151,17 @@ def _outcomes(db, archive_dir, caps: list[dict], workers: int):
                 cap = next(todo, None)
                 if cap is None:
                     break
-                window.append((cap, executor.submit(_work, cap)))
+                try:
+                    future = executor.submit(_work, cap)
+                except BrokenProcessPool:  # a worker died since the last answer: handled below
+                    future = None
+                window.append((cap, future))
             if not window:
                 return
             cap, future = window.popleft()
             try:
+                if future is None:
+                    raise BrokenProcessPool("the pool broke before this document was sent")
                 outcome = future.result()
             except BrokenProcessPool:
                 # A worker died (a reader's native code crashed, the OOM killer): every
