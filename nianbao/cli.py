@@ -157,24 +157,38 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
 @click.option("--archive", "archive_dir", default=DEFAULT_ARCHIVE, show_default=True, type=click.Path(file_okay=False))
 @click.option("--new-only", is_flag=True, help="Only captures not extracted yet (what a crawl does at its end).")
-def extract(db_path, archive_dir, new_only):
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes reading documents [default: NIANBAO_EXTRACT_WORKERS or one per core].")
+def extract(db_path, archive_dir, new_only, workers):
     """Rebuild every derived table from the archive alone (no network).
 
-    Drops and rebuilds documents, reports, report_versions, metrics,
-    harmonized, checks and the search index; running it twice gives the same
-    tables.
+    Builds documents, reports, report_versions, metrics, harmonized, checks and
+    the search index anew, in new tables that replace the old ones in one
+    transaction at the end (readers never see a half-built set; a killed run
+    leaves the old one). Running it twice gives the same tables. One extraction
+    per database at a time: a second one exits with status 75.
 
     \b
     Example:
-        nianbao extract --db data/nianbao.db --archive data/warc
+        nianbao extract --db data/nianbao.db --archive data/warc --workers 2
     """
     from nianbao.archive.store import Archive
+    from nianbao.crawler.lock import ExtractLock
     from nianbao.db import connect
     from nianbao.extract.pipeline import extract_archive
+    from nianbao.extract.rebuild import ExtractionBusy
 
     db = connect(db_path)
     Archive(db, archive_dir).recover()
-    result = extract_archive(db, archive_dir, only_new=new_only)
+    try:
+        if new_only:
+            with ExtractLock(db_path):  # waits for a running extraction, as a crawl's does
+                result = extract_archive(db, archive_dir, only_new=True, workers=workers)
+        else:
+            result = extract_archive(db, archive_dir, workers=workers)
+    except ExtractionBusy as e:
+        click.echo(f"nianbao extract: {e}", err=True)
+        sys.exit(75)  # EX_TEMPFAIL, as for a second crawl
     n_reports = db["reports"].count
     click.echo(f"Extracted {result['documents']} documents: {n_reports} reports in {db_path}"
                f" ({result['errors']} unreadable)")
@@ -233,7 +247,10 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
         json.dump(metadata, fh, ensure_ascii=False)
     args = [db_path, "--metadata", meta_file, "--host", host, "--port", str(port),
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "500",
-            "--setting", "allow_download", "on"]
+            "--setting", "allow_download", "on",
+            # suggested facets run one query per column over every hit: 2 s of a 2.4 s
+            # search of 100,000 reports (bench/bench_search.py); the useful facets are in metadata
+            "--setting", "suggest_facets", "off"]
     return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
 
 

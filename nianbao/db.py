@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from nianbao.fts import drop_fts, ensure_fts
+
 ARCHIVE_TABLES = ("crawl_runs", "captures", "fetch_errors", "source_runs")
 FLAG_AFTER_RUNS = 3  # a source with no report for this many runs in a row is flagged
 
@@ -157,9 +159,12 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
         db["reports"].create_index(["body"])
         db["reports"].create_index(["template"])
     if "report_versions" not in names:
+        # No text column: a version's text is the text of its archived capture, read again
+        # from the WARC when someone wants it (extract/versions.py `version_text`); the
+        # newest version's text is reports.text. The file holds each text once.
         db["report_versions"].create(
             {"id": int, "report_id": int, "version": int, "capture_id": int,
-             "sha256": str, "fetched_at": str, "title": str, "text": str},
+             "sha256": str, "fetched_at": str, "title": str},
             pk="id",
             foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
         )
@@ -205,14 +210,23 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
         )
         db["checks"].create_index(["report_id"])
         db["checks"].create_index(["ok"])
-    from nianbao.publish.search import ensure_fts  # late import: publish depends on db, not the reverse at import time
-
     ensure_fts(db)
 
 
-def drop_derived(db: sqlite_utils.Database) -> None:
-    from nianbao.publish.search import drop_fts
+def derived_schema() -> list[tuple[str, str, str, str]]:
+    """(type, name, table, sql) of every derived table and index as a new database has them,
+    in creation order: what a rebuild creates under other names (extract/rebuild.py).
+    Made by running ensure_schema on an empty in-memory database, so whatever columns
+    and indexes ensure_schema gives a new file, a rebuild gives too."""
+    mem = sqlite_utils.Database(memory=True)
+    ensure_schema(mem)
+    rows = mem.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                       "WHERE type IN ('table', 'index') AND sql IS NOT NULL ORDER BY rowid").fetchall()
+    mem.conn.close()
+    return [r for r in rows if r[2] in DERIVED_TABLES]
 
+
+def drop_derived(db: sqlite_utils.Database) -> None:
     drop_fts(db)
     for view in DERIVED_VIEWS:
         if view in db.view_names():

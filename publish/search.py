@@ -1,63 +1,39 @@
-"""Chinese full-text search that works in stock SQLite and in Datasette.
+"""Datasette-facing Chinese search: the query rewrite and readable snippets.
 
-SQLite's unicode61 tokenizer treats a run of Chinese characters as one token and
-the trigram tokenizer finds nothing for 1-2 character queries (衡阳, 复议). A
-custom tokenizer would make the file unreadable without our code. So the FTS5
-table indexes *pre-segmented* text with the stock unicode61 tokenizer: every run
-of CJK characters is written as its overlapping bigrams plus the run's last
-character ("衡阳市" -> "衡阳 阳市 市"). Queries are rewritten the same way:
+The index itself (segmented text, external-content FTS5 over `reports`) is
+`nianbao/fts.py`. Here:
 
-- a 2+ character term becomes the phrase of its bigrams ("依申请公开" ->
-  "依申 申请 请公 公开"), which matches only where the characters are adjacent;
-- a 1 character term becomes a prefix query ("衡"*), since every occurrence of
-  a character starts a bigram or is a run's last character.
-
-`fts_query()` is registered in Datasette as `escape_fts` (see plugin.py), the
-function Datasette's own table search (`?_search=`) calls, so the standard UI
-and JSON API search Chinese correctly. Stock sqlite3 can query the table too:
-`select rowid from reports_fts where reports_fts match '"衡阳"'`.
+- `fts_query()` rewrites what a person typed into an FTS5 MATCH expression over
+  the segmented text:
+  - a 2+ character term becomes the phrase of its bigrams ("依申请公开" ->
+    "依申 申请 请公 公开"), which matches only where the characters are adjacent;
+  - a 1 character term becomes a prefix query ("衡"*), since every occurrence of
+    a character starts a bigram or is a run's last character.
+  It is registered in Datasette as `escape_fts` (see plugin.py), the function
+  Datasette's own table search (`?_search=`) calls, so the standard UI and JSON
+  API search Chinese correctly. Stock sqlite3 can query the table too:
+  `select rowid from reports_fts where reports_fts match '"衡阳"'`.
+- `snippet()` cuts a window of the ORIGINAL text around the first match and wraps
+  every match in `<mark>`; FTS5's own snippet() would show the bigram-segmented
+  index text ("衡阳 阳市 市"), which nobody can read.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
-FTS_TABLE = "reports_fts"
-FTS_COLUMNS = ("title", "body", "text")
+from nianbao.fts import CJK_RUN, TOKEN, bigrams, normalize, segment  # noqa: F401  (segment: re-exported)
 
-# CJK Unified Ideographs (+ Ext A, compatibility) — the characters unicode61 glues together.
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+", re.UNICODE)
-
-
-def _normalize(text: str) -> str:
-    # NFKC folds full-width digits and letters (２０１９ -> 2019) so they match.
-    return unicodedata.normalize("NFKC", text or "").lower()
-
-
-def _bigrams(run: str) -> list[str]:
-    if len(run) == 1:
-        return [run]
-    return [run[i:i + 2] for i in range(len(run) - 1)]
-
-
-def segment(text: str) -> str:
-    """Text as the FTS table stores it: CJK runs as bigrams + the run's last char."""
-    out: list[str] = []
-    for match in _TOKEN.finditer(_normalize(text)):
-        token = match.group(0)
-        if _CJK_RUN.fullmatch(token):
-            out.extend(_bigrams(token))
-            if len(token) > 1:
-                out.append(token[-1])
-        else:
-            out.append(token)
-    return " ".join(out)
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 
 def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
+
+
+def _terms(query: str | None) -> list[str]:
+    return [quoted or bare for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', query or "")]
 
 
 def fts_query(query: str) -> str:
@@ -68,18 +44,16 @@ def fts_query(query: str) -> str:
     """
     if query is None:
         return ""
-    parts = re.findall(r'"([^"]*)"|(\S+)', query)
     clauses = []
-    for quoted, bare in parts:
-        term = quoted or bare
+    for term in _terms(query):
         tokens: list[str] = []
         prefix = False
-        pieces = _TOKEN.findall(_normalize(term))
+        pieces = TOKEN.findall(normalize(term))
         for i, piece in enumerate(pieces):
-            if _CJK_RUN.fullmatch(piece):
+            if CJK_RUN.fullmatch(piece):
                 if len(piece) == 1 and i == len(pieces) - 1:
                     prefix = True  # a lone trailing character: any bigram starting with it
-                tokens.extend(_bigrams(piece))
+                tokens.extend(bigrams(piece))
             else:
                 tokens.append(piece)
         if not tokens:
@@ -92,26 +66,88 @@ def fts_query(query: str) -> str:
     return " ".join(clauses)
 
 
-def ensure_fts(db) -> None:
-    if FTS_TABLE not in db.table_names():
-        cols = ", ".join(FTS_COLUMNS)
-        db.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, tokenize='unicode61 remove_diacritics 2')"
-        )
+def _term_patterns(query: str | None) -> list[str]:
+    """A regex per term over normalized text: its tokens in order, anything but letters
+    and digits between them (as the index's phrase match allows)."""
+    patterns = []
+    for term in _terms(query):
+        pieces = TOKEN.findall(normalize(term))
+        if pieces:
+            patterns.append(r"[\W_]*".join(re.escape(p) for p in pieces))
+    return patterns
 
 
-def drop_fts(db) -> None:
-    if FTS_TABLE in db.table_names():
-        db.execute(f"DROP TABLE {FTS_TABLE}")
+def _normalized_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """The text as the index sees it, and where each of its characters starts in the
+    original (None when they are the same length, the usual case: 1 to 1)."""
+    folded = normalize(text)
+    if len(folded) == len(text):
+        return folded, None
+    out, starts = [], []
+    for i, ch in enumerate(text):
+        piece = unicodedata.normalize("NFKC", ch).lower()
+        out.append(piece)
+        starts.extend([i] * len(piece))
+    return "".join(out), starts
 
 
-def index_report(db, report_id: int, title: str | None, body: str | None, text: str | None) -> None:
-    db.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [report_id])
-    db.execute(
-        f"INSERT INTO {FTS_TABLE} (rowid, title, body, text) VALUES (?, ?, ?, ?)",
-        [report_id, segment(title or ""), segment(body or ""), segment(text or "")],
-    )
+def match_spans(text: str | None, query: str | None) -> list[tuple[int, int]]:
+    """(start, end) offsets in the original text of every match of any term, in order."""
+    if not text:
+        return []
+    patterns = _term_patterns(query)
+    if not patterns:
+        return []
+    folded, starts = _normalized_with_offsets(text)
+    spans = []
+    for m in re.finditer("|".join(f"(?:{p})" for p in patterns), folded):
+        if m.end() == m.start():
+            continue
+        if starts is None:
+            spans.append((m.start(), m.end()))
+        else:
+            end = starts[m.end()] if m.end() < len(starts) else len(text)
+            spans.append((starts[m.start()], end))
+    return spans
 
 
-def unindex_report(db, report_id: int) -> None:
-    db.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [report_id])
+def snippet(text: str | None, query: str | None, width: int = 120) -> str:
+    """About `width` characters of the original text around the first match, every match
+    in it wrapped in <mark>…</mark>, "…" where it is cut. Plain text otherwise (no other
+    markup is added: render it escaped, then turn only the mark tags back, see plugin.py)."""
+    if not text:
+        return ""
+    spans = match_spans(text, query)
+    if not spans:
+        return _clip(text, 0, width)
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    end = min(len(text), start + width)
+    out, at = [], start
+    for s, e in spans:
+        if e <= start:
+            continue
+        if s >= end:
+            break
+        s = max(s, at)
+        out.append(text[at:s])
+        out.append(MARK_OPEN + text[s:e] + MARK_CLOSE)
+        at = e
+    if at < end:
+        out.append(text[at:end])
+    return ("…" if start > 0 else "") + _flat("".join(out)) + ("…" if end < len(text) else "")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _clip(text: str, start: int, width: int) -> str:
+    piece = _flat(text[start:start + width])
+    return piece + ("…" if len(text) > start + width else "")
+
+
+def snippet_html(value: str) -> str:
+    """A snippet as HTML: everything escaped except our own <mark> and </mark>."""
+    escaped = html.escape(value or "", quote=False)
+    return escaped.replace(html.escape(MARK_OPEN), MARK_OPEN).replace(html.escape(MARK_CLOSE), MARK_CLOSE)

@@ -26,9 +26,19 @@ def test_edited_report_gets_a_second_version(tmp_path, demo_manifest):
     conn = sqlite3.connect(tmp_path / "n.db")
     rid, versions = conn.execute("select id, versions from reports where url like '%/20150323/i1234567.html'").fetchone()
     assert versions == 2
-    texts = [t for (t,) in conn.execute("select text from report_versions where report_id = ? order by version", [rid])]
+    # versions keep no text of their own: it is read again from the archived capture
+    import sqlite_utils
+
+    from nianbao.extract.versions import version_text
+
+    db = sqlite_utils.Database(conn)
+    rows = list(db.query("select * from report_versions where report_id = ? order by version", [rid]))
+    texts = [version_text(db, tmp_path / "warc", row) for row in rows]
     assert len(texts) == 2 and texts[0] != texts[1]
-    value = conn.execute("select value from metrics where report_id = ? and code = 'old.proactive.total'", [rid]).fetchone()[0]
+    assert "1112936" in texts[0] and "1112937" in texts[1]
+    assert texts[1] == conn.execute("select text from reports where id = ?", [rid]).fetchone()[0]
+    assert version_text(db, tmp_path / "warc", rows[0]["id"]) == texts[0]
+    value = conn.execute("select value from metrics where report_id = ? and code = (select id from metric_codes where code = 'old.proactive.total')", [rid]).fetchone()[0]
     assert value == 1112937  # the figures follow the newest version
     # only that report changed
     assert conn.execute("select count(*) from reports where versions > 1").fetchone()[0] == 1

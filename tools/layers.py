@@ -2,7 +2,7 @@
 
     spiders -> crawler -> archive -> extract -> publish
 
-Each stage folder may import the stages before it and the shared core (`nianbao.db`,
+Each stage folder may import the stages before it and the shared core (`nianbao.db`, `nianbao.fts`,
 `nianbao.__init__`); none may import a later one. The core imports no stage. The other
 modules of `nianbao/` are the application on top (the command line, the run of a crawl
 from start to extraction, the Scrapy extension that does it under `scrapy crawl`, the
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 STAGES = ("spiders", "crawler", "archive", "extract", "publish")
-CORE = ("nianbao.db", "nianbao")  # usable by every stage, importing none
+CORE = ("nianbao.db", "nianbao.fts", "nianbao")  # usable by every stage, importing none
 
 
 def stage_of(module: str) -> str | None:
