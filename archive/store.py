@@ -16,6 +16,7 @@ import sqlite3
 import time
 import zlib
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 from pathlib import Path
 
 from nianbao.archive.warcfile import (ROTATE_BYTES, WarcFile, members, read_record, scan_tail, truncate_torn_tail,
@@ -30,6 +31,23 @@ _DROP_HEADERS = {"transfer-encoding"}
 H_KIND, H_RUN, H_REFERER, H_LINK_TEXT, H_FILENAME, H_SOURCE = (
     "X-Nianbao-Kind", "X-Nianbao-Run", "X-Nianbao-Referer", "X-Nianbao-Link-Text", "X-Nianbao-Filename",
     "X-Nianbao-Source")
+# Header values must be ASCII: warcio percent-encodes a non-ASCII one (and only those), so
+# link text and file names are percent-encoded here, every one of them, and this header says
+# so; `recover()` decodes them back to the text the index got.
+H_QUOTED = "X-Nianbao-Quoted"
+_QUOTED_FIELDS = (H_REFERER, H_LINK_TEXT, H_FILENAME, H_SOURCE)
+LINK_TEXT_MAX = 500  # characters of link text kept (index and WARC alike)
+
+
+def _own_value(header: str, value: str, quoted: bool) -> str:
+    """A value of our own WARC header as `store` got it, from a record old or new."""
+    if header not in _QUOTED_FIELDS:
+        return value
+    if quoted:
+        return unquote(value)
+    # records written before X-Nianbao-Quoted: warcio quoted only non-ASCII values
+    decoded = unquote(value)
+    return decoded if decoded != value and not decoded.isascii() else value
 
 logger = logging.getLogger(__name__)
 
@@ -282,17 +300,14 @@ class Archive:
         SHA-256 is known (a large file streamed to disk never has to be in memory)."""
         headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
         fetched_at = warc_date()
-        extra = {H_KIND: kind}
+        link_text = link_text[:LINK_TEXT_MAX] if link_text else link_text
+        extra = {H_KIND: kind, H_QUOTED: "1"}
         if self.run_id is not None:
             extra[H_RUN] = str(self.run_id)
-        if referer:
-            extra[H_REFERER] = referer
-        if link_text:
-            extra[H_LINK_TEXT] = link_text[:500]
-        if filename:
-            extra[H_FILENAME] = filename
-        if source:
-            extra[H_SOURCE] = source
+        for header, value in ((H_REFERER, referer), (H_LINK_TEXT, link_text), (H_FILENAME, filename),
+                              (H_SOURCE, source)):
+            if value:
+                extra[header] = quote(value, safe="")
         original = self.db.execute(
             "SELECT url, fetched_at FROM captures WHERE sha256 = ? AND record_type = 'response' LIMIT 1", [sha]
         ).fetchone() if size else None
@@ -367,12 +382,14 @@ class Archive:
                 http = record.http_headers
                 all_headers = list(http.headers) if http else []
                 own = {k: v for k, v in all_headers if k.startswith("X-Nianbao-")}
+                quoted = own.get(H_QUOTED) == "1"
+                own = {k: _own_value(k, v, quoted) for k, v in own.items()}
                 headers = [(k, v) for k, v in all_headers if not k.startswith("X-Nianbao-")]
                 status = int(http.get_statuscode()) if http else 0
                 digest = (wh.get_header("WARC-Payload-Digest") or "").split(":", 1)[-1]
                 self._index(
                     wh.get_header("WARC-Target-URI"), status, headers,
-                    size if record.rec_type == "response" else None,
+                    size if record.rec_type == "response" else self._original_length(digest),
                     digest or payload_sha, path.name, offset, length,
                     record.rec_type, wh.get_header("WARC-Date"), own.get(H_KIND, "other"),
                     own.get(H_REFERER), own.get(H_LINK_TEXT), own.get(H_FILENAME),
@@ -384,6 +401,12 @@ class Archive:
             ).fetchone()[0] or 0
             truncated += truncate_torn_tail(path, end)
         return {"indexed": indexed, "truncated_bytes": truncated}
+
+    def _original_length(self, sha: str) -> int | None:
+        """A revisit's content_length as `store` indexed it: its payload's, the original's."""
+        row = self.db.execute("SELECT content_length FROM captures WHERE sha256 = ? AND record_type = 'response' "
+                              "ORDER BY id LIMIT 1", [sha]).fetchone()
+        return row[0] if row else None
 
     # -- reading -----------------------------------------------------------------
     def open_body(self, capture_id: int, limit: int | None = None) -> BodyStream:
