@@ -52,6 +52,7 @@ class RunRecorder:
             # Settings are not frozen yet: the middlewares built next read these.
             s.set("NIANBAO_RUN_ID", self.run["run_id"], priority="cmdline")
             s.set("NIANBAO_RESUME_RUN", self.run["resume_run"] or 0, priority="cmdline")
+            s.set("NIANBAO_RESUME_RUNS", ",".join(map(str, self.run["resume_runs"])), priority="cmdline")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
