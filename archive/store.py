@@ -250,6 +250,19 @@ class BodyStream(io.RawIOBase):
         self._buffer = self._buffer[n:]
         return n
 
+    def readall(self) -> bytes:
+        out = bytearray(self._buffer)
+        self._buffer = b""
+        while True:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return bytes(out)
+            self._produced += len(piece)
+            if self.decoded and self._produced > self.limit:
+                self._pieces.close()
+                raise BodyTooLarge(self.limit, self.capture_id, self.content_encoding)
+            out += piece
+
     def chunks(self, size: int = READ_CHUNK):
         """The body as an iterator of byte chunks (for a streaming HTTP response)."""
         while True:
