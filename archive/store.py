@@ -7,12 +7,16 @@ a WARC `revisit` record that names the earlier one (identical-payload-digest).
 from __future__ import annotations
 
 import hashlib
+import io
+import itertools
+import logging
 import os
 import re
 import sqlite3
 import time
 import zlib
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 from pathlib import Path
 
 from nianbao.archive.warcfile import (ROTATE_BYTES, WarcFile, members, read_record, scan_tail, truncate_torn_tail,
@@ -27,6 +31,25 @@ _DROP_HEADERS = {"transfer-encoding"}
 H_KIND, H_RUN, H_REFERER, H_LINK_TEXT, H_FILENAME, H_SOURCE = (
     "X-Nianbao-Kind", "X-Nianbao-Run", "X-Nianbao-Referer", "X-Nianbao-Link-Text", "X-Nianbao-Filename",
     "X-Nianbao-Source")
+# Header values must be ASCII: warcio percent-encodes a non-ASCII one (and only those), so
+# link text and file names are percent-encoded here, every one of them, and this header says
+# so; `recover()` decodes them back to the text the index got.
+H_QUOTED = "X-Nianbao-Quoted"
+_QUOTED_FIELDS = (H_REFERER, H_LINK_TEXT, H_FILENAME, H_SOURCE)
+LINK_TEXT_MAX = 500  # characters of link text kept (index and WARC alike)
+
+
+def _own_value(header: str, value: str, quoted: bool) -> str:
+    """A value of our own WARC header as `store` got it, from a record old or new."""
+    if header not in _QUOTED_FIELDS:
+        return value
+    if quoted:
+        return unquote(value)
+    # records written before X-Nianbao-Quoted: warcio quoted only non-ASCII values
+    decoded = unquote(value)
+    return decoded if decoded != value and not decoded.isascii() else value
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,23 +88,194 @@ def _live_writer(path: Path) -> bool:
     return True
 
 
-def decode_content_encoding(body: bytes, encoding: str | None) -> bytes:
-    enc = (encoding or "").strip().lower()
-    try:
-        if enc in ("gzip", "x-gzip"):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if enc == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
-        if enc == "br":
-            import brotli  # optional; Scrapy only asks for br when brotli is installed
+DEFAULT_MAX_DECODED_BYTES = 50 * 1024 * 1024  # Scrapy's DOWNLOAD_MAXSIZE default
+READ_CHUNK = 64 * 1024
 
-            return brotli.decompress(body)
-    except Exception:
-        return body  # a server that lies about its encoding: keep the bytes
-    return body
+
+def max_decoded_bytes() -> int:
+    """How far an archived body may inflate when its Content-Encoding is undone:
+    `NIANBAO_MAX_DECODED_BYTES` (environment), default 50 MB like DOWNLOAD_MAXSIZE."""
+    value = os.environ.get("NIANBAO_MAX_DECODED_BYTES", "").strip()
+    return int(value) if value.isdigit() else DEFAULT_MAX_DECODED_BYTES
+
+
+class BodyTooLarge(ValueError):
+    """An archived body inflates past the limit (a gzip/deflate/br bomb, or a huge page).
+
+    The archived bytes are kept as received; only reading them decoded stops here.
+    Extraction records it as an error row of `documents`; the capture route answers
+    with an error instead of the body."""
+
+    def __init__(self, limit: int, capture_id: int | None = None, encoding: str | None = None):
+        self.limit, self.capture_id, self.encoding = limit, capture_id, encoding
+        what = f"capture {capture_id}" if capture_id is not None else "body"
+        super().__init__(f"{what}: {encoding or 'encoded'} body inflates past {limit:,} bytes "
+                         f"(NIANBAO_MAX_DECODED_BYTES); archived as received, not decoded")
+
+
+_ENCODINGS = {"gzip": (16 + zlib.MAX_WBITS,), "x-gzip": (16 + zlib.MAX_WBITS,),
+              # "deflate" is zlib-wrapped by the RFC, raw deflate from many servers
+              "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS), "br": (None,)}
+
+
+def _decoded(chunks, enc: str, wbits, out_chunk: int):
+    """Decoded pieces of at most `out_chunk` bytes; raises on data that does not decode."""
+    if enc == "br":
+        import brotli
+
+        d = brotli.Decompressor()
+        for chunk in chunks:
+            try:
+                out = d.process(chunk, output_buffer_limit=out_chunk)
+            except TypeError:  # brotli < 1.2 has no output limit: feed it small pieces instead
+                for i in range(0, len(chunk), 1024):
+                    out = d.process(chunk[i:i + 1024])
+                    if out:
+                        yield out
+                continue
+            while out:  # drain what this input gives, one bounded piece at a time
+                yield out
+                if d.is_finished():
+                    return
+                out = d.process(b"", output_buffer_limit=out_chunk)
+        return
+    d = zlib.decompressobj(wbits)
+    for chunk in chunks:
+        data = chunk
+        while data:
+            out = d.decompress(data, out_chunk)
+            data = d.unconsumed_tail
+            if out:
+                yield out
+            if d.eof:
+                if enc != "deflate" and d.unused_data[:2] == b"\x1f\x8b":
+                    data, d = d.unused_data, zlib.decompressobj(wbits)  # a further gzip member
+                else:
+                    return  # trailing bytes after the stream are ignored, as zlib.decompress does
+            elif not out and not data:
+                break
+
+
+def _inflate(raw_chunks, encoding: str | None, out_chunk: int = READ_CHUNK):
+    """Decoded pieces (each at most `out_chunk` bytes) of a body given as raw chunks.
+
+    Streamed: a small input never becomes a large output in one step, so memory stays
+    bounded whatever the compression ratio. A body that does not decode from its first
+    bytes (a server that lies about its encoding) comes out as received; one that breaks
+    after some output ends there (logged)."""
+    enc = (encoding or "").strip().lower()
+    if enc not in _ENCODINGS:
+        yield from raw_chunks
+        return
+    if enc == "br":
+        try:
+            import brotli  # noqa: F401  optional; Scrapy only asks for br when brotli is installed
+        except ImportError:
+            yield from raw_chunks
+            return
+    raw_chunks = iter(raw_chunks)
+    head: list[bytes] = []  # raw chunks read before the first decoded byte, to try again or pass on
+
+    def recorded():
+        for chunk in raw_chunks:
+            if recording:
+                head.append(chunk)
+            yield chunk
+
+    for wbits in _ENCODINGS[enc]:
+        recording, produced = True, False
+        try:
+            for out in _decoded(itertools.chain(list(head), recorded()), enc, wbits, out_chunk):
+                recording, produced = False, True
+                yield out
+            return
+        except Exception as e:  # zlib.error, brotli.error
+            if produced:
+                logger.warning("archived %s body stops decoding after some output: %s", enc, e)
+                return
+    yield from head  # no decoding worked from the first bytes: the body is what was received
+    yield from raw_chunks
+
+
+def decode_content_encoding(body: bytes, encoding: str | None, limit: int | None = None) -> bytes:
+    """`body` with its Content-Encoding undone, streamed and stopped at `limit` decoded
+    bytes (default `max_decoded_bytes()`): `BodyTooLarge` past it."""
+    limit = max_decoded_bytes() if limit is None else limit
+    if (encoding or "").strip().lower() not in ("gzip", "x-gzip", "deflate", "br"):
+        return body
+    out = bytearray()
+    for piece in _inflate((body[i:i + READ_CHUNK] for i in range(0, len(body), READ_CHUNK)), encoding):
+        out += piece
+        if len(out) > limit:
+            raise BodyTooLarge(limit, encoding=encoding)
+    return bytes(out)
+
+
+class BodyStream(io.RawIOBase):
+    """A capture's body, read from its WARC record as a file: Content-Encoding undone as
+    it is read, never more than one chunk in memory. Made by `Archive.open_body`.
+
+    Attributes: capture_id, url, status, headers (lower-cased HTTP headers as archived),
+    fetched_at, content_type, content_encoding (the archived one, or None), decoded (True
+    when reading undoes an encoding), length (archived payload bytes: the decoded length
+    too when `decoded` is False), limit. Reading past `limit` decoded bytes raises
+    `BodyTooLarge` (only when an encoding is undone: an identity body is exactly the
+    archived bytes, whose size the crawl already bounded)."""
+
+    def __init__(self, meta: dict, raw, fh, limit: int):
+        super().__init__()
+        self.__dict__.update(meta)
+        self.limit = limit
+        self._fh = fh
+        self._raw = raw
+        self._pieces = _inflate(iter(lambda: raw.read(READ_CHUNK), b""), self.content_encoding)
+        self._buffer = b""
+        self._produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buffer:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return 0
+            self._produced += len(piece)
+            if self.decoded and self._produced > self.limit:
+                self._pieces.close()
+                raise BodyTooLarge(self.limit, self.capture_id, self.content_encoding)
+            self._buffer = piece
+        n = min(len(b), len(self._buffer))
+        b[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+    def readall(self) -> bytes:
+        out = bytearray(self._buffer)
+        self._buffer = b""
+        while True:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return bytes(out)
+            self._produced += len(piece)
+            if self.decoded and self._produced > self.limit:
+                self._pieces.close()
+                raise BodyTooLarge(self.limit, self.capture_id, self.content_encoding)
+            out += piece
+
+    def chunks(self, size: int = READ_CHUNK):
+        """The body as an iterator of byte chunks (for a streaming HTTP response)."""
+        while True:
+            chunk = self.read(size)
+            if not chunk:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        if not self.closed:
+            self._pieces.close()
+            self._fh.close()
+        super().close()
 
 
 class Archive:
@@ -119,17 +313,14 @@ class Archive:
         SHA-256 is known (a large file streamed to disk never has to be in memory)."""
         headers = [(k, v) for k, v in headers if k.lower() not in _DROP_HEADERS]
         fetched_at = warc_date()
-        extra = {H_KIND: kind}
+        link_text = link_text[:LINK_TEXT_MAX] if link_text else link_text
+        extra = {H_KIND: kind, H_QUOTED: "1"}
         if self.run_id is not None:
             extra[H_RUN] = str(self.run_id)
-        if referer:
-            extra[H_REFERER] = referer
-        if link_text:
-            extra[H_LINK_TEXT] = link_text[:500]
-        if filename:
-            extra[H_FILENAME] = filename
-        if source:
-            extra[H_SOURCE] = source
+        for header, value in ((H_REFERER, referer), (H_LINK_TEXT, link_text), (H_FILENAME, filename),
+                              (H_SOURCE, source)):
+            if value:
+                extra[header] = quote(value, safe="")
         original = self.db.execute(
             "SELECT url, fetched_at FROM captures WHERE sha256 = ? AND record_type = 'response' LIMIT 1", [sha]
         ).fetchone() if size else None
@@ -192,7 +383,7 @@ class Archive:
                 "SELECT max(warc_offset + warc_length) FROM captures WHERE warc_file = ?", [path.name]
             ).fetchone()
             start = row[0] or 0
-            for offset, length, (record, body) in scan_tail(path, start):
+            for offset, length, (record, size, payload_sha) in scan_tail(path, start):
                 if record.rec_type not in ("response", "revisit"):
                     continue
                 exists = self.db.execute(
@@ -204,13 +395,15 @@ class Archive:
                 http = record.http_headers
                 all_headers = list(http.headers) if http else []
                 own = {k: v for k, v in all_headers if k.startswith("X-Nianbao-")}
+                quoted = own.get(H_QUOTED) == "1"
+                own = {k: _own_value(k, v, quoted) for k, v in own.items()}
                 headers = [(k, v) for k, v in all_headers if not k.startswith("X-Nianbao-")]
                 status = int(http.get_statuscode()) if http else 0
                 digest = (wh.get_header("WARC-Payload-Digest") or "").split(":", 1)[-1]
                 self._index(
                     wh.get_header("WARC-Target-URI"), status, headers,
-                    len(body) if record.rec_type == "response" else None,
-                    digest or hashlib.sha256(body).hexdigest(), path.name, offset, length,
+                    size if record.rec_type == "response" else self._original_length(digest),
+                    digest or payload_sha, path.name, offset, length,
                     record.rec_type, wh.get_header("WARC-Date"), own.get(H_KIND, "other"),
                     own.get(H_REFERER), own.get(H_LINK_TEXT), own.get(H_FILENAME),
                     int(own[H_RUN]) if H_RUN in own else None, own.get(H_SOURCE),
@@ -222,15 +415,35 @@ class Archive:
             truncated += truncate_torn_tail(path, end)
         return {"indexed": indexed, "truncated_bytes": truncated}
 
+    def _original_length(self, sha: str) -> int | None:
+        """A revisit's content_length as `store` indexed it: its payload's, the original's."""
+        row = self.db.execute("SELECT content_length FROM captures WHERE sha256 = ? AND record_type = 'response' "
+                              "ORDER BY id LIMIT 1", [sha]).fetchone()
+        return row[0] if row else None
+
     # -- reading -----------------------------------------------------------------
-    def read(self, capture_id: int) -> StoredBody:
+    def open_body(self, capture_id: int, limit: int | None = None) -> BodyStream:
+        """The capture's body as a readable binary file (`BodyStream`), decoded as it is read.
+
+        Use it as a context manager; `.chunks()` iterates it for a streaming response:
+
+            with archive.open_body(cid) as body:
+                headers, length = body.headers, body.length      # length: archived bytes
+                for chunk in body.chunks():                       # may raise BodyTooLarge
+                    send(chunk)
+
+        A revisit reads its original's payload (headers stay the revisit's own). `limit`
+        bounds the decoded bytes of an encoded body (default `max_decoded_bytes()`, the
+        `NIANBAO_MAX_DECODED_BYTES` environment setting, 50 MB): reading past it raises
+        `BodyTooLarge`, so a gzip bomb costs one chunk of memory and stops there. KeyError
+        for an unknown id or a revisit whose payload is not in the archive."""
         row = self.db.execute(
-            "SELECT id, url, status, warc_file, warc_offset, record_type, sha256, fetched_at, content_type "
-            "FROM captures WHERE id = ?", [capture_id]
+            "SELECT id, url, status, warc_file, warc_offset, record_type, sha256, fetched_at, content_type, "
+            "content_length FROM captures WHERE id = ?", [capture_id]
         ).fetchone()
         if row is None:
             raise KeyError(capture_id)
-        cid, url, status, warc_file, offset, record_type, sha, fetched_at, ctype = row
+        cid, url, status, warc_file, offset, record_type, sha, fetched_at, ctype, length = row
         headers = self._http_headers(warc_file, offset)
         if record_type == "revisit":
             orig = self.db.execute(
@@ -241,12 +454,18 @@ class Archive:
                 raise KeyError(f"capture {capture_id}: payload {sha} not in archive")
             warc_file, offset = orig
         record, fh = read_record(self.directory / warc_file, offset)
-        try:
-            raw = record.raw_stream.read()
-        finally:
-            fh.close()
-        body = decode_content_encoding(raw, headers.get("content-encoding"))
-        return StoredBody(cid, url, status, headers, body, fetched_at, ctype)
+        encoding = (headers.get("content-encoding") or "").strip().lower() or None
+        meta = {"capture_id": cid, "url": url, "status": status, "headers": headers, "fetched_at": fetched_at,
+                "content_type": ctype, "content_encoding": encoding, "length": length,
+                "decoded": encoding in ("gzip", "x-gzip", "deflate", "br")}
+        return BodyStream(meta, record.raw_stream, fh, max_decoded_bytes() if limit is None else limit)
+
+    def read(self, capture_id: int, limit: int | None = None) -> StoredBody:
+        """The capture's body in memory, Content-Encoding undone; `BodyTooLarge` when it
+        inflates past `limit` (see `open_body`)."""
+        with self.open_body(capture_id, limit) as f:
+            body = f.read()
+        return StoredBody(f.capture_id, f.url, f.status, f.headers, body, f.fetched_at, f.content_type)
 
     def request_of(self, capture_id: int) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """(method, headers, body) of the request a capture answers, when the archive kept it

@@ -8,6 +8,7 @@ finds so they can be indexed, and (b) at most one torn record, which
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import socket
@@ -147,14 +148,21 @@ def members(path: Path, start: int) -> Iterator[tuple[int, int]]:
 
 
 def scan_tail(path: Path, start: int) -> Iterator[tuple[int, int, object]]:
-    """Yield (offset, length, record) for every complete record at or after `start`."""
+    """Yield (offset, length, (record, payload length, payload SHA-256 hex)) for every
+    complete record at or after `start`.
+
+    The payload is measured as stored (Content-Encoding kept, as `Archive.store` got it),
+    streamed in chunks: a gzip bomb costs one chunk of memory and is not inflated."""
     for offset, length in members(path, start):
         record, fh = read_record(path, offset)
         try:
-            body = record.content_stream().read()
+            sha, size = hashlib.sha256(), 0
+            for chunk in iter(lambda: record.raw_stream.read(65536), b""):
+                sha.update(chunk)
+                size += len(chunk)
         finally:
             fh.close()
-        yield offset, length, (record, body)
+        yield offset, length, (record, size, sha.hexdigest())
 
 
 def last_good_end(path: Path, start: int) -> int:
@@ -173,7 +181,12 @@ def _gzip_member_end(fh, pos: int) -> int | None:
         chunk = fh.read(65536)
         if not chunk:
             return None  # ran out of bytes before the member ended
-        d.decompress(chunk)
+        # inflate in bounded steps, output discarded: a record of 1 GB of zeros is a few
+        # MB of gzip and must not become 1 GB of memory here
+        data = chunk
+        while data and not d.eof:
+            d.decompress(data, 1 << 20)
+            data = d.unconsumed_tail
         if d.eof:
             used = len(chunk) - len(d.unused_data)
             return pos + consumed + used

@@ -138,7 +138,10 @@ class IncrementalMiddleware:
         s = crawler.settings
         self.db = connect(s.get("NIANBAO_DB"))
         self.archive = Archive(self.db, s.get("NIANBAO_ARCHIVE"))
-        self.resume_run = s.getint("NIANBAO_RESUME_RUN") or None
+        # every interrupted run since the last finished one (NIANBAO_RESUME_RUNS), not only the newest
+        self.resume_runs = {int(x) for x in str(s.get("NIANBAO_RESUME_RUNS") or "").split(",") if x.strip()}
+        if s.getint("NIANBAO_RESUME_RUN"):
+            self.resume_runs.add(s.getint("NIANBAO_RESUME_RUN"))
         self.enabled = s.getbool("NIANBAO_INCREMENTAL", True)
         self.stats = crawler.stats
 
@@ -164,9 +167,13 @@ class IncrementalMiddleware:
         if row is None:
             return None
         capture_id, etag, last_modified, run_id = row
-        if self.resume_run and run_id == self.resume_run:
-            self.stats.inc_value("nianbao/resumed_from_archive")
-            return self._archived_response(request, capture_id, "resumed")
+        if self.resume_runs:
+            # asked by an interrupted run (a 200, or a 304 confirming the archived copy): not again
+            last = self.db.execute("SELECT crawl_run_id FROM captures WHERE url = ? AND status IN (200, 304) "
+                                   "ORDER BY id DESC LIMIT 1", [request.url]).fetchone()
+            if last and last[0] in self.resume_runs:
+                self.stats.inc_value("nianbao/resumed_from_archive")
+                return self._archived_response(request, capture_id, "resumed")
         request.meta["nianbao_prev_capture"] = capture_id
         if etag:
             request.headers.setdefault("If-None-Match", etag)

@@ -49,6 +49,12 @@ DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
 
 # How far a generic column crawl may page (a runaway `下一页` loop stops here).
 NIANBAO_MAX_LIST_PAGES = 200
+# At most this many links followed from one page (crawler/linkcap.py): a page of 200,000
+# links is a trap; the cut is logged and recorded in fetch_errors and the stats.
+NIANBAO_MAX_LINKS_PER_PAGE = 2000
+SPIDER_MIDDLEWARES = {
+    "nianbao.crawler.linkcap.LinkCapMiddleware": 950,  # next to the spider: sees its output first
+}
 
 DOWNLOADER_MIDDLEWARES = {
     # Replaced by the back-off variant below.

@@ -44,13 +44,24 @@ def close_dead_runs(db) -> int | None:
     return resume
 
 
-def build_settings(db_path, archive_dir, run_id, resume_run, overrides: dict | None) -> Settings:
+def runs_to_resume(db) -> list[int]:
+    """Every interrupted run since the last finished one: kills on consecutive runs each
+    leave part of the work, and a resumed run's pages taken from the archive are not
+    captured again under its own id."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM crawl_runs WHERE status = 'interrupted' AND id > "
+        "coalesce((SELECT max(id) FROM crawl_runs WHERE status = 'finished'), 0) ORDER BY id")]
+
+
+def build_settings(db_path, archive_dir, run_id, resume_run, overrides: dict | None,
+                   resume_runs: list[int] | None = None) -> Settings:
     s = Settings()
     s.setmodule(default_settings, priority="project")
     s.set("NIANBAO_DB", str(db_path), priority="project")
     s.set("NIANBAO_ARCHIVE", str(archive_dir), priority="project")
     s.set("NIANBAO_RUN_ID", run_id, priority="project")
     s.set("NIANBAO_RESUME_RUN", resume_run or 0, priority="project")
+    s.set("NIANBAO_RESUME_RUNS", ",".join(map(str, resume_runs or [])), priority="project")
     for key, value in (overrides or {}).items():
         s.set(key, value, priority="cmdline")
     return s
@@ -63,6 +74,7 @@ def begin_run(db_path, archive_dir, start_urls, sources, overrides, resume: bool
     recovered = Archive(db, archive_dir).recover()
     interrupted = close_dead_runs(db)
     resume_run = interrupted if resume else None
+    resume_runs = runs_to_resume(db) if resume else []
     run_id = db["crawl_runs"].insert({
         "started_at": now(), "status": "running", "pid": os.getpid(), "host": os.uname().nodename,
         "start_urls": json.dumps(start_urls or [u for _, u in sources or []], ensure_ascii=False),
@@ -70,7 +82,8 @@ def begin_run(db_path, archive_dir, start_urls, sources, overrides, resume: bool
         "settings": json.dumps(dict(overrides or {}, started_by=started_by), ensure_ascii=False),
     }).last_pk
     db.conn.close()
-    return {"run_id": run_id, "resume_run": resume_run, "recovered": recovered["indexed"]}
+    return {"run_id": run_id, "resume_run": resume_run, "resume_runs": resume_runs,
+            "recovered": recovered["indexed"]}
 
 
 def _count(stats_list: list[dict], key: str) -> int:
@@ -170,7 +183,7 @@ def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str
 
     with CrawlLock(db_path) if not redis_url else _no_lock():
         run = begin_run(db_path, archive_dir, start_urls, sources, overrides, resume)
-        base = build_settings(db_path, archive_dir, run["run_id"], run["resume_run"], overrides)
+        base = build_settings(db_path, archive_dir, run["run_id"], run["resume_run"], overrides, run["resume_runs"])
         if redis_url:
             from nianbao.crawler.distributed import distributed_settings
 

@@ -5,6 +5,9 @@ one run) and passes NIANBAO_RUN_ID. Started any other way — `scrapy crawl
 column`, Scrapyd — this extension does the same job: recover the archive,
 take the lock, record the run, and at the end extract what is new.
 It also prints a progress line for long runs.
+
+The lock holds for every way a crawl starts: a crawl started while another one
+holds the database's lock does not run at all (see `RunRecorder.__init__`).
 """
 from __future__ import annotations
 
@@ -12,9 +15,14 @@ import logging
 import time
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+
+from nianbao.crawler.lock import AlreadyRunning
 
 logger = logging.getLogger(__name__)
+
+
+class CrawlRefused(AlreadyRunning):
+    """Another crawl holds the database's lock: this one must not run at all."""
 
 
 class RunRecorder:
@@ -26,19 +34,25 @@ class RunRecorder:
         self._last = 0.0
         self.lock = None
         if self.managed:
-            from nianbao.crawler.lock import AlreadyRunning, CrawlLock
+            from nianbao.crawler.lock import CrawlLock
             from nianbao.runner import begin_run
 
             self.lock = CrawlLock(s.get("NIANBAO_DB"))
             try:
                 self.lock.__enter__()
             except AlreadyRunning as e:
-                raise NotConfigured(str(e))  # Scrapy then runs without archiving: refuse instead below
+                # Not NotConfigured: Scrapy would then crawl on without this extension,
+                # unlocked and unrecorded, beside the running crawl. An exception here
+                # fails the crawler before its engine (and the archive middleware) exists,
+                # so nothing is fetched or written, and `scrapy crawl` exits non-zero.
+                logger.error("nianbao: %s; this crawl does not start", e)
+                raise CrawlRefused(f"{e}; this crawl does not start") from None
             self.run = begin_run(s.get("NIANBAO_DB"), s.get("NIANBAO_ARCHIVE"), start_urls=None, sources=None,
                                  overrides={}, resume=True, started_by="scrapy")
             # Settings are not frozen yet: the middlewares built next read these.
             s.set("NIANBAO_RUN_ID", self.run["run_id"], priority="cmdline")
             s.set("NIANBAO_RESUME_RUN", self.run["resume_run"] or 0, priority="cmdline")
+            s.set("NIANBAO_RESUME_RUNS", ",".join(map(str, self.run["resume_runs"])), priority="cmdline")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 

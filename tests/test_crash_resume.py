@@ -90,3 +90,37 @@ def test_torn_record_is_cut_and_unindexed_record_recovered(tmp_path):
     assert Archive(db2, tmp_path / "warc").read(2).body == b"two"
     # recovery is idempotent
     assert Archive(db2, tmp_path / "warc").recover() == {"indexed": 0, "truncated_bytes": 0}
+
+
+def test_kills_on_consecutive_runs_then_a_resume_asks_nothing_again(demo_portal, demo_manifest, tmp_path):
+    """Run 1 killed, run 2 (resuming it) killed too: run 3 resumes both, so no detail page or
+    attachment either of them asked for is asked again (not even conditionally)."""
+    db_path, archive = tmp_path / "nianbao.db", tmp_path / "warc"
+    starts = sum([["--start-url", demo_portal.url + c["path"]] for c in demo_manifest["columns"]], [])
+    slow = [sys.executable, "-m", "nianbao.cli", "crawl", "--db", str(db_path), "--archive", str(archive),
+            "--no-extract", "-s", "DOWNLOAD_DELAY=0.3", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "LOG_LEVEL=WARNING", *starts]
+    for run_id in (1, 2):
+        proc = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while _count(db_path, "select count(*) from captures where kind in ('detail', 'attachment') "
+                              f"and status = 200 and crawl_run_id = {run_id}") < 3:
+            assert proc.poll() is None, f"run {run_id} ended before it could be killed"
+            assert time.time() < deadline
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    conn = sqlite3.connect(db_path)
+    asked = {urlparse(u).path for (u,) in conn.execute(
+        "select url from captures where kind in ('detail', 'attachment') and status in (200, 304) "
+        "and crawl_run_id in (1, 2)")}
+    conn.close()
+    requests_before = len(demo_portal.requests)
+    out = run_cli("crawl", "--db", db_path, "--archive", archive, *FAST, *starts)
+    assert "resumed run       2" in out.stdout
+    again = Counter(r.path for r in demo_portal.requests.snapshot()[requests_before:])
+    assert not {p: n for p, n in again.items() if p in asked}, "pages of interrupted runs asked again"
+    conn = sqlite3.connect(db_path)
+    assert [s for (s,) in conn.execute("select status from crawl_runs order by id")] == [
+        "interrupted", "interrupted", "finished"]
