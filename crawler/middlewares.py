@@ -59,7 +59,7 @@ def record_fetch_error(db, run_id: int | None, request, message: str) -> None:
     })
 
 
-def _headers_list(headers) -> list[tuple[str, str]]:
+def headers_list(headers) -> list[tuple[str, str]]:
     out = []
     for key, values in headers.items():
         k = key.decode("latin-1")
@@ -86,7 +86,7 @@ class ArchiveMiddleware:
         if "archived" in response.flags:
             return response
         kind = request.meta.get(KIND) or ("robots" if request.url.endswith("/robots.txt") else "other")
-        headers = _headers_list(response.headers)
+        headers = headers_list(response.headers)
         if "rendered" in response.flags:  # a DOM Chromium rendered, not the bytes sent (crawler/browser.py)
             headers += request.meta.get("nianbao_rendered_headers") or [("X-Nianbao-Rendered", "chromium")]
         filename = content_disposition_filename(
@@ -103,7 +103,7 @@ class ArchiveMiddleware:
             referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
             link_text=request.meta.get("link_text"), filename=filename, source=request.meta.get("source"),
             # a GET is its URL; any other request is also its body (which list page was asked for)
-            request=None if request.method == "GET" else (request.method, _headers_list(request.headers),
+            request=None if request.method == "GET" else (request.method, headers_list(request.headers),
                                                           request.body),
         )
         request.meta["capture_id"] = capture_id

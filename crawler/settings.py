@@ -41,8 +41,9 @@ NIANBAO_BACKOFF_MAX = 120.0
 
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # pages larger than this are refused mid-download
-# Attachments over this many bytes are streamed to disk and into the WARC, never held in
-# memory (crawler/streaming.py), up to NIANBAO_MAX_FILE_BYTES; larger ones are refused.
+# Attachments and detail pages are downloaded by crawler/streaming.py's handler: a body
+# over this many bytes is streamed to disk and then into the WARC, never held in memory,
+# up to NIANBAO_MAX_FILE_BYTES; larger ones are refused (a fetch_errors row).
 NIANBAO_STREAM_ABOVE = 8 * 1024 * 1024
 NIANBAO_MAX_FILE_BYTES = 1024 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
@@ -57,10 +58,16 @@ DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees every response exactly as received
     # (before decompression, redirects and retries change anything).
     "nianbao.crawler.middlewares.ArchiveMiddleware": 990,
-    # Closer still: large attachments are fetched again by streaming and archived on the way.
-    "nianbao.crawler.streaming.StreamLargeFiles": 995,
+    # Closer still: a body the download handler streamed to disk goes into the WARC.
+    "nianbao.crawler.streaming.ArchiveStreamedFiles": 995,
     # Conditional requests for pages already archived (ETag / Last-Modified).
     "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
+}
+
+# Scrapy's HTTP/1.1 handler, except that attachments and detail pages stream to disk.
+DOWNLOAD_HANDLERS = {
+    "http": "nianbao.crawler.streaming.StreamingDownloadHandler",
+    "https": "nianbao.crawler.streaming.StreamingDownloadHandler",
 }
 
 EXTENSIONS = {

@@ -1,0 +1,19 @@
+"""Every use of a private Scrapy internal, in one place (pinned in pyproject.toml;
+tests/test_internals.py fails when one of them moves).
+
+Each function says why no public API does the job. Everything else in the crawler
+uses Scrapy's public extension points (download handlers, middlewares, signals,
+stats, `engine.scheduler`).
+"""
+from __future__ import annotations
+
+
+def tls_policy(crawler):
+    """Scrapy's TLS client policy for this crawler (DOWNLOAD_TLS_* settings, no certificate
+    verification: government portals often serve expired or self-signed certificates).
+    The streaming download handler opens its own Twisted Agent and must speak TLS as
+    Scrapy's does; the public `load_context_factory_from_settings` is deprecated in
+    Scrapy 2.19 and only wraps this private function."""
+    from scrapy.core.downloader.contextfactory import _load_context_factory_from_settings
+
+    return _load_context_factory_from_settings(crawler)
