@@ -52,6 +52,9 @@ DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
 NIANBAO_MAX_LIST_PAGES = 200
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: a request off the columns' scheme/host/port is refused before anything else
+    # (robots.txt included) is asked for (crawler/scope.py).
+    "nianbao.crawler.scope.ScopeMiddleware": 40,
     # Replaced by the back-off variant below.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -63,6 +66,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Conditional requests for pages already archived (ETag / Last-Modified).
     "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
 }
+
+# Every address a name resolves to is checked at connection time: no private, loopback,
+# link-local … addresses unless the column itself is on one (crawler/scope.py).
+TWISTED_DNS_RESOLVER = "nianbao.crawler.scope.ScopedResolver"
+NIANBAO_ALLOW_PRIVATE_ADDRESSES = False
 
 # Scrapy's HTTP/1.1 handler, except that attachments and detail pages stream to disk.
 DOWNLOAD_HANDLERS = {
