@@ -17,3 +17,12 @@ def tls_policy(crawler):
     from scrapy.core.downloader.contextfactory import _load_context_factory_from_settings
 
     return _load_context_factory_from_settings(crawler)
+
+
+def download_slot(crawler, request):
+    """(slot key, the downloader's Slot for `request`, or None). The per-host delay lives on
+    the slot (`slot.delay`, what AutoThrottle adjusts): Scrapy has no public API to read or
+    change a host's delay at run time; AutoThrottle itself uses these attributes."""
+    downloader = crawler.engine.downloader
+    key = downloader.get_slot_key(request)
+    return key, downloader.slots.get(key)

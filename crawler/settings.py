@@ -81,9 +81,6 @@ DOWNLOAD_HANDLERS = {
 EXTENSIONS = {
     # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
     "nianbao.crawler.extension.RunRecorder": 100,
-    # The 1 s per host counts from the previous response, so it holds at the portal
-    # even when the reactor dispatches late (see crawler/politeness.py).
-    "nianbao.crawler.politeness.DelayFromResponse": 110,
 }
 # Where the archive lives when a crawl is not started by `nianbao crawl` (Scrapyd, `scrapy crawl`).
 NIANBAO_DB = os.environ.get("NIANBAO_DB", "data/nianbao.db")

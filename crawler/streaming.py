@@ -226,16 +226,21 @@ class FileStreamer:
 
 
 class StreamingDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler; attachments and detail pages go through `FileStreamer`."""
+    """Scrapy's HTTP/1.1 handler; attachments and detail pages go through `FileStreamer`;
+    every request waits for its host's turn (crawler/politeness.py) just before the socket."""
 
     def __init__(self, crawler):
+        from nianbao.crawler.politeness import HostGate
+
         super().__init__(crawler)
         self.streamer = FileStreamer(crawler)
+        self.gate = HostGate(crawler)
 
     async def download_request(self, request):
-        if self.streamer.wants(request):
-            return await self.streamer.download(request)
-        return await super().download_request(request)
+        async with self.gate.turn(request):
+            if self.streamer.wants(request):
+                return await self.streamer.download(request)
+            return await super().download_request(request)
 
     async def close(self) -> None:
         await self.streamer.close()
