@@ -78,6 +78,9 @@ DOWNLOAD_HANDLERS = {
     "https": "nianbao.crawler.streaming.StreamingDownloadHandler",
 }
 
+# Rendering a spider asks for (render="browser") is put in place by the crawler.
+ADDONS = {"nianbao.crawler.render.RenderAddon": 0}
+
 EXTENSIONS = {
     # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
     "nianbao.crawler.extension.RunRecorder": 100,
