@@ -26,3 +26,52 @@ def download_slot(crawler, request):
     downloader = crawler.engine.downloader
     key = downloader.get_slot_key(request)
     return key, downloader.slots.get(key)
+
+
+def requests_in_flight(crawler) -> int:
+    """Requests this process still works on: downloading, or their answer being parsed,
+    plus one while start requests are still being read. A distributed worker reports it so
+    the others do not close while its pages may add more. `engine.downloader.active` and
+    `engine.scraper.slot.active` are attributes without a public accessor; `engine._start`
+    is private (no signal says the start requests are exhausted)."""
+    engine = crawler.engine
+    n = len(engine.downloader.active)
+    slot = getattr(engine.scraper, "slot", None)
+    if slot is not None:
+        n += len(slot.active)
+    if getattr(engine, "_start", None) is not None:
+        n += 1
+    return n
+
+
+def downloads_waiting(crawler) -> int:
+    """Requests handed to the downloader but not yet on the wire (`slot.transferring` has
+    no public accessor): a distributed worker with a backlog leaves the queue to others."""
+    downloader = crawler.engine.downloader
+    on_the_wire = sum(len(s.transferring) for s in downloader.slots.values())
+    return len(downloader.active) - on_the_wire
+
+
+def wake_engine(crawler) -> None:
+    """Ask the engine for the next request now rather than at its 5 s heartbeat (a shared
+    queue got requests from another process). No public API: `engine._slot.nextcall`."""
+    slot = getattr(crawler.engine, "_slot", None)
+    if slot is not None:
+        slot.nextcall.schedule()
+
+
+def after_each_scrape(crawler, callback) -> None:
+    """Call `callback(result, request)` once the engine is done with a downloaded request:
+    its answer through the downloader middlewares and its callback's output queued, or its
+    failure handled. Scrapy has no signal for that moment (request_left_downloader comes
+    before the callback runs); the scraper's `enqueue_scrape` Deferred fires exactly then,
+    so it is wrapped (a distributed worker keeps a request in Redis until then)."""
+    scraper = crawler.engine.scraper
+    enqueue_scrape = scraper.enqueue_scrape
+
+    def tracked(result, request):
+        d = enqueue_scrape(result, request)
+        d.addBoth(callback, request)
+        return d
+
+    scraper.enqueue_scrape = tracked

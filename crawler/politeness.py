@@ -83,10 +83,19 @@ class HostGate:
                 break
             await sleep(wait)
         host.busy = True
-        host.last_sent = monotonic()
-        self._mark_written(host)
         try:
-            yield
+            held = getattr(self.crawler.engine.downloader, "host_held", None)  # distributed crawls
+            if held is not None and delay > 0:
+                from nianbao.crawler.internals_scrapy import download_slot
+
+                async with held(request, download_slot(self.crawler, request)[1]):
+                    host.last_sent = monotonic()
+                    self._mark_written(host)
+                    yield
+            else:
+                host.last_sent = monotonic()
+                self._mark_written(host)
+                yield
         finally:
             if self.from_answer:
                 host.last_sent = max(host.last_sent, monotonic())
