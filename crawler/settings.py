@@ -84,6 +84,8 @@ ADDONS = {"nianbao.crawler.render.RenderAddon": 0}
 EXTENSIONS = {
     # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
     "nianbao.crawler.extension.RunRecorder": 100,
+    # A progress line every NIANBAO_PROGRESS_INTERVAL s, a bar on a terminal (crawler/progress.py).
+    "nianbao.crawler.progress.Progress": 110,
 }
 # Where the archive lives when a crawl is not started by `nianbao crawl` (Scrapyd, `scrapy crawl`).
 NIANBAO_DB = os.environ.get("NIANBAO_DB", "data/nianbao.db")
