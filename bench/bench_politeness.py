@@ -161,8 +161,13 @@ class Portals:
         return out
 
     def stop(self):
+        # shutdown() waits for the server's next poll (0.5 s): all at once, not one after another
+        stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in self.servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
         for s in self.servers:
-            s.shutdown()
             s.server_close()
 
 
