@@ -138,11 +138,16 @@ class BrowserRequests:
 
 
 def abort_request(request) -> bool:
-    """Don't let the browser fetch images, media and fonts, nor anything off the page's host."""
+    """Don't let the browser fetch images, media and fonts, nor anything off the page's host,
+    nor navigate off the columns' scheme, host and port (crawler/scope.py)."""
     if request.resource_type in _SKIPPED_RESOURCES:
         return True
     if request.is_navigation_request():
-        return False
+        # a page (or its redirect, or its script) may not take the browser off the columns' sites
+        from nianbao.crawler.scope import POLICY, origin
+
+        target = origin(request.url)  # None: about:, data: … (nothing on the network)
+        return bool(POLICY.origins) and target is not None and target not in POLICY.origins
     try:
         page_url = request.frame.page.url
     except PlaywrightError:

@@ -23,7 +23,8 @@ A refusal is a warning in the log, the stat ``nianbao/scope/refused`` (and one p
 reason), and a `fetch_errors` row starting "refused:". The policy is process-wide, as
 the reactor's resolver is: every crawler of a `nianbao crawl` adds its columns' hosts.
 Chromium (browser crawls) resolves names itself: there only the origin check applies,
-to the requests Scrapy sends and to the pages' navigations (crawler/browser.py).
+to the requests Scrapy sends and to every navigation of a page, redirects included
+(`abort_request` in crawler/browser.py).
 """
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ class ScopePolicy:
     def __init__(self):
         self.allow_private = False
         self.column_hosts: set[str] = set()
+        self.origins: set[tuple[str, str, int]] = set()  # every crawler's columns (browser navigations)
         self.first_kind: dict[str, str | None] = {}  # a column host's first lookup: private kind or None
         self.refused: dict[str, str] = {}             # host -> why its last lookup was refused
 
@@ -167,6 +169,7 @@ class ScopeMiddleware:
             if o[0] == "http" and o[2] == 80:
                 self.origins.add(("https", o[1], 443))
             POLICY.column_hosts.add(o[1])
+        POLICY.origins |= self.origins
 
     def spider_closed(self, spider):
         if self.db is not None:
