@@ -75,3 +75,12 @@ def after_each_scrape(crawler, callback) -> None:
         return d
 
     scraper.enqueue_scrape = tracked
+
+
+def lenient_pool(pool) -> None:
+    """Parse answers as leniently as Scrapy's own handler does (portals send malformed
+    header lines that Twisted's strict parser rejects). Scrapy does it by setting the
+    pool's private `_factory` to its private lenient protocol factory; there is no option."""
+    from scrapy.core.downloader.handlers.http11 import _LenientHTTP11ClientFactory
+
+    pool._factory = _LenientHTTP11ClientFactory

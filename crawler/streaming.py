@@ -131,7 +131,7 @@ class FileStreamer:
     def __init__(self, crawler):
         from twisted.internet import reactor
 
-        from nianbao.crawler.internals_scrapy import tls_policy
+        from nianbao.crawler.internals_scrapy import lenient_pool, tls_policy
 
         s = crawler.settings
         self.crawler = crawler
@@ -144,6 +144,7 @@ class FileStreamer:
         self.timeout = s.getfloat("DOWNLOAD_TIMEOUT", 180.0)
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self.pool.maxPersistentPerHost = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1
+        lenient_pool(self.pool)
         self.tls = tls_policy(crawler)
 
     def wants(self, request) -> bool:

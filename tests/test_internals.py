@@ -15,6 +15,12 @@ def test_scrapy_internals():
 
     # tls_policy
     assert list(inspect.signature(contextfactory._load_context_factory_from_settings).parameters) == ["crawler"]
+    # lenient_pool: Scrapy's handler sets the same private attribute to the same factory
+    from scrapy.core.downloader.handlers import http11
+    from twisted.web.client import HTTPConnectionPool
+
+    assert "self._pool._factory = _LenientHTTP11ClientFactory" in inspect.getsource(http11.HTTP11DownloadHandler)
+    assert "_factory" in vars(HTTPConnectionPool)
     # download_slot, downloads_waiting (AutoThrottle uses the same attributes)
     assert "get_slot_key" in vars(dl.Downloader)
     slot = dl.Slot(concurrency=1, delay=1.0, jitter=0)
