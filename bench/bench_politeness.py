@@ -1,10 +1,11 @@
 """Politeness at scale: 200 portals, one per loopback address, crawled in one run.
 
-    .venv/bin/python bench/bench_politeness.py [--hosts 200] [--details 4] [--skip-baseline]
+    .venv/bin/python bench/bench_politeness.py [--hosts 200] [--details 7] [--large-hosts 1000]
+                                              [--large-details 4] [--skip-baseline]
 
-Serves a tiny report column on each of 127.0.0.2 … 127.0.0.(hosts+1) (robots.txt,
-a list page, a second list page, `details` detail pages: 7 requests per host by
-default), then crawls all columns in ONE `nianbao crawl --no-extract` with the
+Serves a tiny report column on each of 127.0.0.2, 127.0.0.3, … (robots.txt, a list
+page, a second list page, `details` detail pages: 10 requests per host by default),
+then crawls all columns in ONE `nianbao crawl --no-extract` with the
 default politeness (≥1 s between requests to a host, one connection per host,
 AutoThrottle) and `-s CONCURRENT_REQUESTS=<4 × hosts>`, and reports:
 
@@ -12,14 +13,16 @@ AutoThrottle) and `-s CONCURRENT_REQUESTS=<4 × hosts>`, and reports:
   (process start-up and the extraction, timed separately, excluded);
 * the politeness bound: a host that gets n requests needs at least (n − 1) s,
   so the whole crawl can't take less than (max n − 1) s; ratio = time / bound
-  (target ≤ 1.25);
+  (target ≤ 1.15);
 * pages/s, the crawler's peak RSS (VmHWM of the process, polled);
-* politeness held: the smallest gap between two requests to one host, and how
-  many gaps were under 0.95 s (must be 0);
+* politeness held: the smallest gap between two requests to one host as the server's
+  kernel received them (SO_TIMESTAMPNS), and how many were under DOWNLOAD_DELAY, 1 s
+  (must be 0);
 * the same for a baseline measured in the same run: the same spider with the
   same settings in a plain Scrapy process, without Nianbao's archive,
   incremental and back-off middlewares or its run extension (fetch only).
 
+Then the same at 1,000 hosts (7 requests each, no extraction), both crawlers again.
 Only loopback addresses are used; every server stops at the end.
 """
 from __future__ import annotations
@@ -27,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -36,10 +41,34 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TOO_CLOSE = 0.95  # seconds: two requests to one host closer than this break the 1 s floor (timer jitter allowed)
+TARGET = 1.15  # issue 14: the 200-host crawl within 1.15x of the politeness bound
+TOO_CLOSE = 1.0  # seconds (DOWNLOAD_DELAY): two requests to one host closer than this at the server break the floor
 
 
 # -- the portals ----------------------------------------------------------------------------
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
+
+
+def kernel_arrival(sock) -> float | None:
+    """When the kernel received the next request's first bytes (SO_TIMESTAMPNS, wall clock).
+
+    "As the server sees it": a Python thread among hundreds in this process wakes up and
+    logs a request tens of ms after it arrived, by a varying amount, which made gaps look
+    shorter or longer than they were on the wire. The kernel's receive time is what a
+    server's network stack saw; the data is only peeked at, the handler reads it as usual."""
+    try:
+        data, ancillary, _, _ = sock.recvmsg(1, 256, socket.MSG_PEEK)
+    except OSError:
+        return None
+    if not data:
+        return None
+    for level, kind, cdata in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = struct.unpack("qq", cdata[:16])
+            return sec + nsec / 1e9
+    return None
+
 
 def _page(title: str, body: str) -> bytes:
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
@@ -71,6 +100,12 @@ def site_pages(n: int, details: int) -> dict[str, bytes]:
     return pages
 
 
+def loopback_address(i: int) -> str:
+    """The i-th portal's address: 127.0.0.2, 127.0.0.3, … 127.0.0.255, 127.0.1.0, … (all loopback)."""
+    n = i + 2
+    return f"127.0.{n // 256}.{n % 256}"
+
+
 class Portals:
     """One ThreadingHTTPServer per loopback address; every request logged with its arrival time."""
 
@@ -82,7 +117,7 @@ class Portals:
         log, lock = self.log, self._lock
 
         for i in range(hosts):
-            addr = f"127.0.0.{i + 2}"
+            addr = loopback_address(i)
             pages = site_pages(i + 2, details)
 
             class Handler(BaseHTTPRequestHandler):
@@ -91,9 +126,13 @@ class Portals:
                 def log_message(self, *args):
                     pass
 
+                def handle_one_request(self):
+                    self.arrived = kernel_arrival(self.connection)
+                    super().handle_one_request()
+
                 def do_GET(self):
                     with lock:
-                        log.append((time.monotonic(), self.server.server_address[0], self.path))
+                        log.append((self.arrived or time.time(), self.server.server_address[0], self.path))
                     body = self.site.get(self.path.split("?", 1)[0])
                     code = 200 if body is not None else 404
                     body = body if body is not None else b"not found"
@@ -105,6 +144,8 @@ class Portals:
                     self.wfile.write(body)
 
             server = ThreadingHTTPServer((addr, self.port or 0), Handler)
+            # accepted connections inherit it: every request gets its kernel receive time
+            server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             server.daemon_threads = True
             self.port = server.server_address[1]
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
@@ -120,8 +161,13 @@ class Portals:
         return out
 
     def stop(self):
+        # shutdown() waits for the server's next poll (0.5 s): all at once, not one after another
+        stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in self.servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
         for s in self.servers:
-            s.shutdown()
             s.server_close()
 
 
@@ -196,6 +242,9 @@ def baseline_main(urls_file: str, concurrency: int) -> None:
     s.setmodule(nianbao_settings, priority="project")
     s.set("DOWNLOADER_MIDDLEWARES", {}, priority="cmdline")  # Scrapy's own retry etc. stay, ours go
     s.set("EXTENSIONS", {}, priority="cmdline")
+    # Scrapy's own download handler and resolver (ours check scope and stream files)
+    s.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")
+    s.set("TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingThreadedResolver", priority="cmdline")
     s.set("CONCURRENT_REQUESTS", concurrency, priority="cmdline")
     s.set("LOG_LEVEL", "WARNING", priority="cmdline")
     urls = Path(urls_file).read_text().split()
@@ -213,38 +262,25 @@ def describe(name: str, m: dict, wall: float, peak: int) -> str:
             + "".join(f"\n          too close: {c}" for c in m["too_close"]))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hosts", type=int, default=200)
-    ap.add_argument("--details", type=int, default=4)
-    ap.add_argument("--skip-baseline", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1, help="nianbao crawls to run; the median ratio is reported")
-    ap.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                    help="extra Scrapy setting for the nianbao crawl (experiments)")
-    ap.add_argument("--profile", metavar="FILE", help="run the nianbao crawl under cProfile, stats to FILE")
-    ap.add_argument("--baseline-child", nargs=2, metavar=("URLS_FILE", "CONCURRENCY"), help=argparse.SUPPRESS)
-    args, _ = ap.parse_known_args(argv)  # `./run bench` passes its arguments to every bench
-    if args.baseline_child:
-        baseline_main(args.baseline_child[0], int(args.baseline_child[1]))
-        return 0
-    if not 1 <= args.hosts <= 250:
-        ap.error("--hosts must be 1..250 (127.0.0.2 … 127.0.0.251)")
-    concurrency = max(64, 2 * args.hosts)
-    portals = Portals(args.hosts, args.details)
+def measure(hosts: int, details: int, args, extract: bool = True) -> tuple[dict, bool]:
+    """Serve `hosts` portals, crawl them with plain Scrapy (baseline) and with nianbao; print both."""
+    concurrency = max(64, 2 * hosts)
+    portals = Portals(hosts, details)
     results = {}
+    ok_archive = True
     try:
         with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
             tmp = Path(tmp)
             urls = portals.urls()
             (tmp / "urls.txt").write_text("\n".join(urls))
-            print(f"{args.hosts} portals on 127.0.0.2–127.0.0.{args.hosts + 1}:{portals.port}, "
-                  f"{3 + args.details} requests each; CONCURRENT_REQUESTS={concurrency}, default politeness", flush=True)
+            print(f"{hosts} portals on {loopback_address(0)}–{loopback_address(hosts - 1)}:{portals.port}, "
+                  f"{3 + details} requests each; CONCURRENT_REQUESTS={concurrency}, default politeness", flush=True)
             if not args.skip_baseline:
                 wall, peak, res = run_measured([sys.executable, __file__, "--baseline-child", str(tmp / "urls.txt"),
                                                 str(concurrency)])
                 if res.returncode:
                     print(res.stderr[-3000:], file=sys.stderr)
-                    return 1
+                    raise SystemExit(1)
                 m = analyse(portals.take_log())
                 results["baseline"] = dict(m, process_s=wall, peak_rss=peak)
                 print(describe("baseline", m, wall, peak), flush=True)
@@ -261,7 +297,7 @@ def main(argv=None) -> int:
                 wall, peak, res = run_measured(cmd)
                 if res.returncode:
                     print(res.stdout[-2000:], res.stderr[-3000:], file=sys.stderr)
-                    return 1
+                    raise SystemExit(1)
                 m = analyse(portals.take_log())
                 runs.append(dict(m, process_s=wall, peak_rss=peak))
                 last_served = m["requests"]
@@ -278,22 +314,60 @@ def main(argv=None) -> int:
             import sqlite3
 
             captures = sqlite3.connect(db).execute("select count(*) from captures").fetchone()[0]
-            ex_wall, ex_peak, res = run_measured([sys.executable, "-m", "nianbao.cli", "extract", "--new-only",
-                                                  "--db", str(db), "--archive", str(archive)])
-            reports = sqlite3.connect(db).execute("select count(*) from reports").fetchone()[0]
-            print(f"          archived {captures} responses (= {last_served} served); extraction afterwards "
-                  f"{ex_wall:.2f} s for {reports} reports, peak RSS {ex_peak / 2**20:.0f} MiB", flush=True)
-            results["nianbao"].update(captures=captures, extract_s=ex_wall, reports=reports)
             ok_archive = captures == last_served
+            results["nianbao"].update(captures=captures)
+            if extract:
+                ex_wall, ex_peak, res = run_measured([sys.executable, "-m", "nianbao.cli", "extract", "--new-only",
+                                                      "--db", str(db), "--archive", str(archive)])
+                reports = sqlite3.connect(db).execute("select count(*) from reports").fetchone()[0]
+                print(f"          archived {captures} responses (= {last_served} served); extraction afterwards "
+                      f"{ex_wall:.2f} s for {reports} reports, peak RSS {ex_peak / 2**20:.0f} MiB", flush=True)
+                results["nianbao"].update(extract_s=ex_wall, reports=reports)
+            else:
+                print(f"          archived {captures} responses (= {last_served} served)", flush=True)
     finally:
         portals.stop()
     nb = results["nianbao"]
-    verdict = "OK" if nb["ratio"] <= 1.25 else "ABOVE TARGET"
-    print(f"ratio {nb['ratio']:.3f}× (target ≤ 1.25×: {verdict})"
+    verdict = "OK" if nb["ratio"] <= TARGET else "ABOVE TARGET"
+    print(f"{hosts} hosts: ratio {nb['ratio']:.3f}× (target ≤ {TARGET}×: {verdict})"
           + (f"; baseline {results['baseline']['ratio']:.3f}×" if "baseline" in results else "")
-          + f"; politeness {'held' if nb['gaps_too_close'] == 0 else 'BROKEN'}")
-    print("json " + json.dumps(results))
-    return 0 if nb["gaps_too_close"] == 0 and ok_archive else 1
+          + f"; smallest gap at the server {nb['min_gap_s']:.3f} s"
+          + f" (politeness {'held' if nb['gaps_too_close'] == 0 else 'BROKEN'})"
+          + f"; peak RSS {nb['peak_rss'] / 2**20:.0f} MiB"
+          + (f" vs {results['baseline']['peak_rss'] / 2**20:.0f} MiB plain Scrapy" if "baseline" in results else ""),
+          flush=True)
+    return results, nb["gaps_too_close"] == 0 and ok_archive
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hosts", type=int, default=200)
+    ap.add_argument("--details", type=int, default=7, help="detail pages per portal (requests = 3 + details)")
+    ap.add_argument("--large-hosts", type=int, default=1000,
+                    help="then the same at this many hosts, without extraction (0: skip)")
+    ap.add_argument("--large-details", type=int, default=4)
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="nianbao crawls to run; the median ratio is reported")
+    ap.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra Scrapy setting for the nianbao crawl (experiments)")
+    ap.add_argument("--profile", metavar="FILE", help="run the nianbao crawl under cProfile, stats to FILE")
+    ap.add_argument("--baseline-child", nargs=2, metavar=("URLS_FILE", "CONCURRENCY"), help=argparse.SUPPRESS)
+    args, _ = ap.parse_known_args(argv)  # `./run bench` passes its arguments to every bench
+    if args.baseline_child:
+        baseline_main(args.baseline_child[0], int(args.baseline_child[1]))
+        return 0
+    for n in (args.hosts, args.large_hosts):
+        if not 0 <= n <= 60000:
+            ap.error("--hosts/--large-hosts must be 1..60000 (loopback addresses 127.0.0.2 …)")
+    results, ok = measure(args.hosts, args.details, args)
+    out = {str(args.hosts): results}
+    if args.large_hosts:
+        print("", flush=True)
+        large, ok_large = measure(args.large_hosts, args.large_details, args, extract=False)
+        out[str(args.large_hosts)] = large
+        ok = ok and ok_large
+    print("json " + json.dumps(out))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

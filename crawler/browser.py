@@ -2,10 +2,10 @@
 
 A source or column with ``"render": "browser"`` in the registry, or ``nianbao crawl
 --browser --start-url …``, runs in its own crawler whose http/https download
-handler is scrapy-playwright's, driving Debian's Chromium (``/usr/bin/chromium``;
-no browser is ever downloaded). Every request of that crawler carries
-``browser_request_meta()``; attachments do not (the generic spider asks for them
-with ``playwright: False``), so PDFs and spreadsheets are downloaded by Scrapy's
+handler is scrapy-playwright's (subclassed in crawler/internals_playwright.py), driving Debian's Chromium (``/usr/bin/chromium``;
+no browser is ever downloaded). Every page request of that crawler is given
+``browser_request_meta()`` by `BrowserRequests`; attachments are not (they get
+``playwright: False``), so PDFs and spreadsheets are downloaded by Scrapy's
 own HTTP handler and archived byte for byte, as on any other portal. robots.txt
 is fetched by the normal handler too and obeyed as always.
 
@@ -44,10 +44,6 @@ from urllib.parse import urlparse
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy_playwright.handler import _SCRAPY_ASYNC_API, ScrapyPlaywrightDownloadHandler
-from twisted.internet.defer import Deferred
 from scrapy_playwright.page import PageMethod
 
 logger = logging.getLogger(__name__)
@@ -77,9 +73,11 @@ def chromium_path() -> str:
 
 def browser_settings() -> dict:
     """Scrapy settings of a crawler that fetches through Chromium (see run.run_crawl)."""
-    handler = "nianbao.crawler.browser.BrowserDownloadHandler"
+    handler = "nianbao.crawler.internals_playwright.BrowserDownloadHandler"
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        # pages (not files, not robots.txt) go through Chromium
+        "DOWNLOADER_MIDDLEWARES": {"nianbao.crawler.browser.BrowserRequests": 45},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": chromium_path(), "args": list(CHROMIUM_ARGS),
@@ -124,12 +122,32 @@ def browser_request_meta() -> dict:
     }
 
 
+class BrowserRequests:
+    """Downloader middleware of a browser crawl: the spider's pages are rendered in Chromium;
+    attachments and robots.txt are not (Scrapy's handler archives their bytes)."""
+
+    def process_request(self, request, spider=None):
+        kind = request.meta.get("nianbao_kind")
+        if kind is None or "playwright" in request.meta:
+            return None  # robots.txt (Scrapy asks for it itself), or decided already
+        if kind == "attachment":
+            request.meta["playwright"] = False
+        else:
+            request.meta.update(browser_request_meta())
+        return None
+
+
 def abort_request(request) -> bool:
-    """Don't let the browser fetch images, media and fonts, nor anything off the page's host."""
+    """Don't let the browser fetch images, media and fonts, nor anything off the page's host,
+    nor navigate off the columns' scheme, host and port (crawler/scope.py)."""
     if request.resource_type in _SKIPPED_RESOURCES:
         return True
     if request.is_navigation_request():
-        return False
+        # a page (or its redirect, or its script) may not take the browser off the columns' sites
+        from nianbao.crawler.scope import POLICY, origin
+
+        target = origin(request.url)  # None: about:, data: … (nothing on the network)
+        return bool(POLICY.origins) and target is not None and target not in POLICY.origins
     try:
         page_url = request.frame.page.url
     except PlaywrightError:
@@ -163,117 +181,10 @@ async def request_headers(*, browser_type_name, playwright_request, scrapy_reque
     return {k: v for k, v in headers.items() if v is not None}
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, answering with the page a gate's reload ends on.
+def __getattr__(name):
+    # settings written before the handler moved name it here
+    if name == "BrowserDownloadHandler":
+        from nianbao.crawler.internals_playwright import BrowserDownloadHandler
 
-    scrapy-playwright reports the status and headers of the first navigation
-    (`page.goto`), which for a gated page is the 412 although the DOM is the
-    reloaded report. This waits for the gate's reload and reports the last
-    main-frame navigation, and marks rendered responses (flag ``rendered``,
-    ``nianbao_rendered_headers`` in the request's meta for the archive).
-    """
-
-    def __init__(self, crawler) -> None:
-        super().__init__(crawler)
-        self.gate_wait_ms = int(crawler.settings.getfloat("NIANBAO_BROWSER_GATE_WAIT", 10.0) * 1000)
-        self.gate_rounds = crawler.settings.getint("NIANBAO_BROWSER_GATE_ROUNDS", 3)
-
-    async def _download_request(self, request, spider=None):
-        if request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
-            # Chromium aborts a navigation answered 304: ask Scrapy's own handler first,
-            # with the browser's cookies; render only what changed (or what it cannot get).
-            response = await self._conditional_get(request, spider)
-            if response is not None:
-                return response
-        return await super()._download_request(request, spider)
-
-    async def _with_browser_cookies(self, request):
-        """The request with the browser context's cookies for its URL (a gate's among them)."""
-        wrapper = self.context_wrappers.get(request.meta.get("playwright_context") or "default")
-        if wrapper is None:
-            return request
-        try:
-            cookies = await wrapper.context.cookies(request.url)
-        except PlaywrightError:
-            cookies = []
-        if not cookies:
-            return request
-        headers = request.headers.copy()
-        headers["Cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
-        return request.replace(headers=headers)
-
-    if _SCRAPY_ASYNC_API:
-
-        async def download_request(self, request):
-            # Files are fetched by Scrapy's own handler, but behind the same gate: send
-            # the cookie the browser got, so a gated PDF does not answer 412.
-            if not request.meta.get("playwright"):
-                request = await self._with_browser_cookies(request)
-            return await super().download_request(request)
-
-    async def _conditional_get(self, request, spider):
-        plain = await self._with_browser_cookies(request.replace(meta={**request.meta, "playwright": False}))
-        if _SCRAPY_ASYNC_API:
-            result = HTTP11DownloadHandler.download_request(self, plain)
-        else:
-            result = HTTP11DownloadHandler.download_request(self, plain, spider)
-        if isinstance(result, Deferred):
-            result = maybe_deferred_to_future(result)
-        response = await result
-        if response.status == 304:
-            self.stats.inc_value("nianbao/browser/not_modified")
-            return response.replace(request=request)
-        return None
-
-    async def _get_response_and_download(self, request, page, spider):
-        navigations = []
-
-        def on_response(resp) -> None:
-            try:
-                if resp.frame == page.main_frame and resp.request.is_navigation_request():
-                    navigations.append(resp)
-            except PlaywrightError:
-                pass
-
-        page.on("response", on_response)
-        try:
-            response, download = await super()._get_response_and_download(request, page, spider)
-            if response is not None and download is None:
-                response = await self._through_gate(page, response, navigations)
-                request.meta["nianbao_rendered_headers"] = [
-                    (RENDERED_HEADER, "chromium"),
-                    (NAVIGATIONS_HEADER, ", ".join(f"{r.status} {r.url}" for r in navigations or [response])),
-                ]
-        finally:
-            page.remove_listener("response", on_response)
-        return response, download
-
-    async def _through_gate(self, page, response, navigations):
-        final = response
-        for _ in range(self.gate_rounds + 1):
-            await wait_until_settled(page, timeout_ms=min(self.gate_wait_ms, 5_000))
-            final = navigations[-1] if navigations else final
-            if final.status not in GATE_STATUSES:
-                break
-            # the gate's script sets its cookie and reloads: wait for the next page
-            try:
-                await page.wait_for_event("framenavigated", predicate=lambda f: f == page.main_frame,
-                                          timeout=self.gate_wait_ms)
-                await page.wait_for_load_state("load", timeout=self.gate_wait_ms)
-            except (PlaywrightTimeoutError, PlaywrightError):
-                break
-            self.stats.inc_value("nianbao/browser/gate_reloads")
-        if final.status in GATE_STATUSES:
-            self.stats.inc_value("nianbao/browser/gate_unpassed")
-            logger.warning("still gated after the browser ran the gate's script: %s %s", final.status, final.url)
-        return final
-
-    async def _download_request_with_page(self, request, page, spider):
-        response = await super()._download_request_with_page(request, page, spider)
-        if "nianbao_rendered_headers" in request.meta and not request.meta.get("playwright_suggested_filename"):
-            # the body is the serialized DOM: the server's length and encoding no longer apply
-            headers = response.headers.copy()
-            for name in ("Content-Length", "Content-Encoding", "Transfer-Encoding"):
-                headers.pop(name, None)
-            response = response.replace(headers=headers, flags=[*response.flags, RENDERED_FLAG])
-        return response
+        return BrowserDownloadHandler
+    raise AttributeError(name)

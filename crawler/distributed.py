@@ -190,6 +190,18 @@ return 1
 """
 
 
+def encode_request(queue, request, spider) -> bytes:
+    from nianbao.crawler.internals_redis import encode_request as encode
+
+    return encode(queue, request, spider)
+
+
+def decode_request(queue, data: bytes, spider):
+    from nianbao.crawler.internals_redis import decode_request as decode
+
+    return decode(queue, data, spider)
+
+
 def _scheduler_base():
     from scrapy_redis.scheduler import Scheduler
 
@@ -263,14 +275,9 @@ class SharedScheduler(_scheduler_base()):
 
     # liveness -----------------------------------------------------------------------
     def _in_flight(self) -> int:
-        engine = self.crawler.engine
-        n = len(engine.downloader.active)
-        slot = getattr(engine.scraper, "slot", None)
-        if slot is not None:
-            n += len(slot.active)
-        if getattr(engine, "_start", None) is not None:  # still seeding start requests
-            n += 1
-        return n
+        from nianbao.crawler.internals_scrapy import requests_in_flight
+
+        return requests_in_flight(self.crawler)
 
     def _state(self, busy: int) -> str:
         return json.dumps({"t": time.time(), "busy": busy})
@@ -292,15 +299,9 @@ class SharedScheduler(_scheduler_base()):
         queued (the scraper), or its failure handled. Leaving the set when it left the
         downloader, before either, let a worker killed in between lose the page and its links.
         The scraper's `enqueue_scrape` Deferred fires exactly then, for answers and failures."""
-        scraper = self.crawler.engine.scraper
-        enqueue_scrape = scraper.enqueue_scrape
+        from nianbao.crawler.internals_scrapy import after_each_scrape
 
-        def tracked(result, request):
-            d = enqueue_scrape(result, request)
-            d.addBoth(self._done, request)
-            return d
-
-        scraper.enqueue_scrape = tracked
+        after_each_scrape(self.crawler, self._done)
 
     def _done(self, passthrough, request, field=None):
         field = field or request.meta.pop("nianbao_inflight", None)
@@ -322,9 +323,9 @@ class SharedScheduler(_scheduler_base()):
                 # Idle here: look again now rather than at the engine's 5 s heartbeat,
                 # so requests another worker queued are picked up and a finished
                 # crawl closes promptly.
-                slot = getattr(self.crawler.engine, "_slot", None)
-                if slot is not None:
-                    slot.nextcall.schedule()
+                from nianbao.crawler.internals_scrapy import wake_engine
+
+                wake_engine(self.crawler)
         except Exception:
             logger.exception("distributed heartbeat failed")
 
@@ -352,10 +353,10 @@ class SharedScheduler(_scheduler_base()):
 
     # sharing --------------------------------------------------------------------------
     def next_request(self):
-        downloader = self.crawler.engine.downloader
-        on_the_wire = sum(len(s.transferring) for s in downloader.slots.values())
-        backlog = len(downloader.active) - on_the_wire
-        if backlog >= max(self.prefetch, len(downloader.slots)):
+        from nianbao.crawler.internals_scrapy import downloads_waiting
+
+        backlog = downloads_waiting(self.crawler)
+        if backlog >= max(self.prefetch, len(self.crawler.engine.downloader.slots)):
             return None  # plenty waiting here already: leave the rest to other workers
         # Until its answer is archived and its links are queued, the request lives only in
         # this process: Redis moves it from the queue to this worker's in-flight hash in one
@@ -364,7 +365,7 @@ class SharedScheduler(_scheduler_base()):
         data = self._pop(keys=[self.queue.key, self.inflight_key])
         if data is None:
             return None
-        request = self.queue._decode_request(data)
+        request = decode_request(self.queue, data, self.spider)
         request.meta["nianbao_inflight"] = hashlib.sha1(data).hexdigest()  # its field there
         self._quiet_since = None
         self._stats.inc_value("scheduler/dequeued/redis")
@@ -378,7 +379,7 @@ class SharedScheduler(_scheduler_base()):
         # the two left a request marked seen that nobody would ever fetch
         fp = "" if request.dont_filter else self.df.request_fingerprint(request)
         added = bool(self._push(keys=[self.df.key, self.queue.key],
-                                args=[fp, -request.priority, self.queue._encode_request(request)]))
+                                args=[fp, -request.priority, encode_request(self.queue, request, self.spider)]))
         if not added:
             self.df.log(request, self.spider)
         self._stats.inc_value("scheduler/enqueued/redis" if added else "scheduler/duplicates/redis")
@@ -484,7 +485,8 @@ return n
 
 
 class SharedPolitenessDownloader(Downloader):
-    """Scrapy's downloader; each download first takes its host's shared slot in Redis.
+    """Scrapy's downloader, plus `host_held`: each download takes its host's shared slot in
+    Redis (called by the download handlers' host gate, crawler/politeness.py).
 
     The slot is held from the send until the answer (or the failure) arrives, and
     the next download to that host, in any process, starts no sooner than the
@@ -511,44 +513,31 @@ class SharedPolitenessDownloader(Downloader):
         self._held: dict[str, tuple[str, float]] = {}   # Redis key -> (token, delay)
         self._renewal = None
 
-    async def _download(self, slot, request):
-        if slot.download_delay() <= 0:
-            return await super()._download(slot, request)
-        async with self.host_held(request, slot):
-            return await super()._download(slot, request)
-
     @contextlib.asynccontextmanager
     async def host_held(self, request, slot):
-        """Hold the request's host in Redis for the body of the `async with`: wait for it
-        (counted as on the wire locally, so the local slot starts nothing else meanwhile),
+        """Hold the request's host in Redis for the body of the `async with`: wait for it,
         then free it when the body ends, the host's delay starting then, in every process.
-        Scrapy's downloads use it, and so does a large file's streamed fetch."""
+        The download handlers' host gate (crawler/politeness.py) calls it for every download,
+        once the host's local turn has come (so nothing else of this process is on the way)."""
         delay = slot.download_delay()
         key = f"nianbao:polite:{self.get_slot_key(request)}"
         self._tokens += 1
         token = self._token_prefix + str(self._tokens)
         waited = False
-        placeholder = object()
-        slot.transferring.add(placeholder)
-        try:
-            while True:
-                got, info = self._acquire(keys=[key], args=[token, delay, self._lease, TURN_GRACE])
-                if got:
-                    break
-                if not waited:
-                    waited = True
-                    self._stats.inc_value("nianbao/redis/polite_waits")
-                await _sleep(float(info))
-        finally:
-            slot.transferring.discard(placeholder)
+        while True:
+            got, info = self._acquire(keys=[key], args=[token, delay, self._lease, TURN_GRACE])
+            if got:
+                break
+            if not waited:
+                waited = True
+                self._stats.inc_value("nianbao/redis/polite_waits")
+            await _sleep(float(info))
         if got == 2:
             logger.warning("host %s: the request holding it in Redis (%s) lost its lease, its worker is "
                            "gone; going on", key.removeprefix("nianbao:polite:"), info.decode())
             self._stats.inc_value("nianbao/redis/polite_leases_lapsed")
         self._held[key] = (token, delay)
         self._start_renewal()
-        if waited:
-            slot.lastseen = time.monotonic()  # the local floor counts from the real send
         try:
             yield
         finally:

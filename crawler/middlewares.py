@@ -59,7 +59,7 @@ def record_fetch_error(db, run_id: int | None, request, message: str) -> None:
     })
 
 
-def _headers_list(headers) -> list[tuple[str, str]]:
+def headers_list(headers) -> list[tuple[str, str]]:
     out = []
     for key, values in headers.items():
         k = key.decode("latin-1")
@@ -86,7 +86,7 @@ class ArchiveMiddleware:
         if "archived" in response.flags:
             return response
         kind = request.meta.get(KIND) or ("robots" if request.url.endswith("/robots.txt") else "other")
-        headers = _headers_list(response.headers)
+        headers = headers_list(response.headers)
         if "rendered" in response.flags:  # a DOM Chromium rendered, not the bytes sent (crawler/browser.py)
             headers += request.meta.get("nianbao_rendered_headers") or [("X-Nianbao-Rendered", "chromium")]
         filename = content_disposition_filename(
@@ -103,7 +103,7 @@ class ArchiveMiddleware:
             referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
             link_text=request.meta.get("link_text"), filename=filename, source=request.meta.get("source"),
             # a GET is its URL; any other request is also its body (which list page was asked for)
-            request=None if request.method == "GET" else (request.method, _headers_list(request.headers),
+            request=None if request.method == "GET" else (request.method, headers_list(request.headers),
                                                           request.body),
         )
         request.meta["capture_id"] = capture_id
@@ -190,11 +190,13 @@ class IncrementalMiddleware:
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retry, plus back-off: a 429/503/412/5xx slows the whole host down.
+    """Scrapy's retry, plus back-off: a 429/503/412/5xx slows the whole host down, for a while.
 
-    AutoThrottle never lowers a delay on a non-200 answer but does not raise it
-    for one either; this honours Retry-After, else doubles per attempt. A host
-    that keeps failing past its error budget is left alone for the rest of the run.
+    The host's download slot waits Retry-After (else NIANBAO_BACKOFF_BASE doubled per
+    attempt), at most NIANBAO_BACKOFF_MAX seconds, before its next request; the first
+    answer that is not an error puts the slot's delay back where it was (DOWNLOAD_DELAY,
+    or what AutoThrottle had made of it), whether AutoThrottle is on or off. A host that
+    keeps failing past its error budget is left alone for the rest of the run.
     """
 
     def __init__(self, settings):
@@ -203,6 +205,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.cap = settings.getfloat("NIANBAO_BACKOFF_MAX", 120.0)
         self.budget = settings.getint("NIANBAO_HOST_ERROR_BUDGET", 30)
         self.errors: dict[str, int] = {}
+        self.normal_delay: dict[str, float] = {}  # slot key -> its delay before the back-off
         self.crawler = None
 
     @classmethod
@@ -212,9 +215,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return mw
 
     def _slot(self, request):
-        downloader = self.crawler.engine.downloader
-        key = downloader.get_slot_key(request)
-        return downloader.slots.get(key)
+        from nianbao.crawler.internals_scrapy import download_slot
+
+        return download_slot(self.crawler, request)
 
     def _retry_after(self, response) -> float | None:
         value = response.headers.get("Retry-After")
@@ -236,6 +239,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return None
 
     def process_response(self, request, response, spider=None):
+        key, slot = self._slot(request)
         if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
             host = urlparse(request.url).hostname or ""
             self.errors[host] = self.errors.get(host, 0) + 1
@@ -244,14 +248,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if delay is None:
                 delay = self.base * (2 ** attempt)
             delay = min(delay, self.cap)
-            slot = self._slot(request)
-            if slot is not None and slot.delay < delay:
-                slot.delay = delay
+            if slot is not None:
+                self.normal_delay.setdefault(key, slot.delay)
+                slot.delay = max(slot.delay, delay)
             # a distributed crawl's downloader shares the back-off with the other processes
             hold_off = getattr(self.crawler.engine.downloader, "hold_off", None)
             if hold_off is not None:
                 hold_off(request, delay)
             self.crawler.stats.inc_value("nianbao/backoff")
+        elif slot is not None and key in self.normal_delay:
+            # the host answers normally again: its usual pace, not the back-off's
+            slot.delay = self.normal_delay.pop(key)
+            self.crawler.stats.inc_value("nianbao/backoff_ended")
         return super().process_response(request, response)
 
     def process_exception(self, request, exception, spider=None):

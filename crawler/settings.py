@@ -41,8 +41,9 @@ NIANBAO_BACKOFF_MAX = 120.0
 
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # pages larger than this are refused mid-download
-# Attachments over this many bytes are streamed to disk and into the WARC, never held in
-# memory (crawler/streaming.py), up to NIANBAO_MAX_FILE_BYTES; larger ones are refused.
+# Attachments and detail pages are downloaded by crawler/streaming.py's handler: a body
+# over this many bytes is streamed to disk and then into the WARC, never held in memory,
+# up to NIANBAO_MAX_FILE_BYTES; larger ones are refused (a fetch_errors row).
 NIANBAO_STREAM_ABOVE = 8 * 1024 * 1024
 NIANBAO_MAX_FILE_BYTES = 1024 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
@@ -57,24 +58,40 @@ SPIDER_MIDDLEWARES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: a request off the columns' scheme/host/port is refused before anything else
+    # (robots.txt included) is asked for (crawler/scope.py).
+    "nianbao.crawler.scope.ScopeMiddleware": 40,
     # Replaced by the back-off variant below.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
     # Closest to the network, so it sees every response exactly as received
     # (before decompression, redirects and retries change anything).
     "nianbao.crawler.middlewares.ArchiveMiddleware": 990,
-    # Closer still: large attachments are fetched again by streaming and archived on the way.
-    "nianbao.crawler.streaming.StreamLargeFiles": 995,
+    # Closer still: a body the download handler streamed to disk goes into the WARC.
+    "nianbao.crawler.streaming.ArchiveStreamedFiles": 995,
     # Conditional requests for pages already archived (ETag / Last-Modified).
     "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
 }
 
+# Every address a name resolves to is checked at connection time: no private, loopback,
+# link-local … addresses unless the column itself is on one (crawler/scope.py).
+TWISTED_DNS_RESOLVER = "nianbao.crawler.scope.ScopedResolver"
+NIANBAO_ALLOW_PRIVATE_ADDRESSES = False
+
+# Scrapy's HTTP/1.1 handler, except that attachments and detail pages stream to disk.
+DOWNLOAD_HANDLERS = {
+    "http": "nianbao.crawler.streaming.StreamingDownloadHandler",
+    "https": "nianbao.crawler.streaming.StreamingDownloadHandler",
+}
+
+# Rendering a spider asks for (render="browser") is put in place by the crawler.
+ADDONS = {"nianbao.crawler.render.RenderAddon": 0}
+
 EXTENSIONS = {
     # Records the run (and extracts at its end) when started by `scrapy crawl` or Scrapyd.
     "nianbao.scrapy_extension.RunRecorder": 100,
-    # The 1 s per host counts from the previous response, so it holds at the portal
-    # even when the reactor dispatches late (see crawler/politeness.py).
-    "nianbao.crawler.politeness.DelayFromResponse": 110,
+    # A progress line every NIANBAO_PROGRESS_INTERVAL s, a bar on a terminal (crawler/progress.py).
+    "nianbao.crawler.progress.Progress": 110,
 }
 # Where the archive lives when a crawl is not started by `nianbao crawl` (Scrapyd, `scrapy crawl`).
 NIANBAO_DB = os.environ.get("NIANBAO_DB", "data/nianbao.db")

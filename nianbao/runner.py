@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from nianbao.archive.store import Archive
@@ -190,20 +190,11 @@ def run_crawl(db_path: str | Path, archive_dir: str | Path, start_urls: list[str
             for key, value in distributed_settings(redis_url).items():
                 base.set(key, value, priority="project")
         process = CrawlerProcess(base)
-        crawlers = []
         for name, rend, urls, srcs in _groups(start_urls, sources, render):
-            settings = base.copy()
-            if rend == "browser":
-                from nianbao.crawler.browser import browser_settings
-
-                for key, value in browser_settings().items():
-                    settings.set(key, value, priority="project")
-            # each crawler gets its own settings (a browser crawl has its own download handler)
-            init_reactor = not process._initialized_reactor
-            process._initialized_reactor = True
-            crawler = Crawler(spider_class(name), settings, init_reactor=init_reactor)
-            process.crawl(crawler, start_urls=urls, sources=srcs or None, render=rend)
-            crawlers.append(crawler)
+            # a crawler per group; a browser group's spider asks for rendering and the
+            # crawler's add-on installs its download handler (crawler/render.py)
+            process.crawl(spider_class(name), start_urls=urls, sources=srcs or None, render=rend)
+        crawlers = list(process.crawlers)
         process.start()
         stats = [c.stats.get_stats() for c in crawlers if c.stats]
         return finish_run(db_path, archive_dir, run, stats, extract)

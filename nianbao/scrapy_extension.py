@@ -4,7 +4,7 @@
 one run) and passes NIANBAO_RUN_ID. Started any other way — `scrapy crawl
 column`, Scrapyd — this extension does the same job: recover the archive,
 take the lock, record the run, and at the end extract what is new.
-It also prints a progress line for long runs.
+The progress line is crawler/progress.py's.
 
 The lock holds for every way a crawl starts: a crawl started while another one
 holds the database's lock does not run at all (see `RunRecorder.__init__`).
@@ -12,7 +12,6 @@ holds the database's lock does not run at all (see `RunRecorder.__init__`).
 from __future__ import annotations
 
 import logging
-import time
 
 from scrapy import signals
 
@@ -30,8 +29,6 @@ class RunRecorder:
         self.crawler = crawler
         s = crawler.settings
         self.managed = not s.getint("NIANBAO_RUN_ID")
-        self.progress_every = s.getfloat("NIANBAO_PROGRESS_INTERVAL", 30.0)
-        self._last = 0.0
         self.lock = None
         if self.managed:
             from nianbao.crawler.lock import CrawlLock
@@ -54,22 +51,10 @@ class RunRecorder:
             s.set("NIANBAO_RESUME_RUN", self.run["resume_run"] or 0, priority="cmdline")
             s.set("NIANBAO_RESUME_RUNS", ",".join(map(str, self.run["resume_runs"])), priority="cmdline")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
-
-    def response_received(self, response, request, spider):
-        now = time.monotonic()
-        if self.progress_every and now - self._last >= self.progress_every:
-            self._last = now
-            st = self.crawler.stats
-            logger.info("progress: %d responses archived (%d not modified), %d pages queued, %d errors",
-                        st.get_value("nianbao/archived", 0), st.get_value("nianbao/not_modified", 0),
-                        len(self.crawler.engine.slot.scheduler) if getattr(self.crawler.engine, "slot", None)
-                        and self.crawler.engine.slot.scheduler else 0,
-                        st.get_value("nianbao/download_errors", 0))
 
     def spider_closed(self, spider, reason):
         if not self.managed:

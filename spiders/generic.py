@@ -37,39 +37,29 @@ class ReportColumnSpider(scrapy.Spider):
             self.columns.append((url, source_id))
         self.allowed_domains = sorted({urlparse(u).hostname for u, _ in self.columns if urlparse(u).hostname})
         self.pages_seen: dict[str, int] = {}
-        # render="browser": every request goes through headless Chromium (portals that need JS)
+        # render="browser": pages go through headless Chromium (portals that need JS); the
+        # crawler acts on it (crawler/render.py), the spider only says so
         self.render = render
-        self.extra_meta: dict = {}
-        if render == "browser":
-            from nianbao.crawler.browser import browser_request_meta
-
-            self.extra_meta = browser_request_meta()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # `scrapy crawl column -a render=browser` and Scrapyd: the settings are not frozen
-        # yet, so the browser's download handler can still be put in place.
-        if spider.render == "browser" and not crawler.settings.frozen:
-            from nianbao.crawler.browser import browser_settings
-
-            for key, value in browser_settings().items():
-                crawler.settings.set(key, value, priority="spider")
+        # read by the crawler's add-on (crawler/render.py), which Scrapy loads after this
+        if spider.render and not crawler.settings.frozen:
+            crawler.settings.set("NIANBAO_RENDER", spider.render, priority="spider")
         return spider
 
     async def start(self):
         for url, source_id in self.columns:
             yield scrapy.Request(url, callback=self.parse_list, meta={
                 "nianbao_kind": "list", "column": column_prefix(url), "source": source_id,
-                "start_url": url, **self.extra_meta,
+                "start_url": url,
             })
 
     def _meta(self, response, kind: str, text: str | None = None) -> dict:
         return {"nianbao_kind": kind, "column": response.meta.get("column"),
                 "source": response.meta.get("source"), "start_url": response.meta.get("start_url"),
-                "link_text": text,
-                # files never go through the browser: Scrapy's handler archives their bytes
-                **(self.extra_meta if kind != "attachment" else {"playwright": False})}
+                "link_text": text}
 
     def page_budget(self, response) -> bool:
         """Count one more list page of this start URL; False once NIANBAO_MAX_LIST_PAGES is spent."""

@@ -58,7 +58,7 @@ def _site(tmp_path) -> Path:
     (site / "files" / "corrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n")
     (site / "files" / "empty.doc").write_bytes(b"")
     (site / "files" / "bomb.docx").write_bytes(_zip_bomb())
-    with open(site / "files" / "huge.pdf", "wb") as fh:  # over the -s DOWNLOAD_MAXSIZE below
+    with open(site / "files" / "huge.pdf", "wb") as fh:  # over the -s NIANBAO_MAX_FILE_BYTES below
         fh.write(b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024))
     (site / "quirks.json").write_text(json.dumps({
         "/attach/download.jsp?id=1": {"file": "/files/1.pdf", "content_type": "application/octet-stream",
@@ -93,7 +93,9 @@ def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("attach")
     portal = start_portal(_site(tmp))
     out = run_cli("crawl", "--start-url", portal.url + "/col/index.html", "--db", tmp / "n.db",
-                  "--archive", tmp / "warc", *FAST, "-s", "DOWNLOAD_MAXSIZE=2000000")
+                  "--archive", tmp / "warc", *FAST, "-s", "DOWNLOAD_MAXSIZE=2000000",
+                  # files stream to disk: their own limit (crawler/streaming.py)
+                  "-s", "NIANBAO_MAX_FILE_BYTES=2000000")
     conn = sqlite3.connect(tmp / "n.db")
     conn.row_factory = sqlite3.Row
     yield portal, conn, out
@@ -148,5 +150,5 @@ def test_hostile_files_are_recorded_and_the_crawl_goes_on(crawled):
     for name in ("corrupt.pdf", "empty.doc", "bomb.docx"):
         assert errors.get(name), f"{name} has no recorded error: {errors}"
     too_big = conn.execute("select error from fetch_errors where url like '%huge.pdf'").fetchall()
-    assert too_big, "the file over DOWNLOAD_MAXSIZE left no trace"
+    assert too_big, "the file over NIANBAO_MAX_FILE_BYTES left no trace"
     assert not _report(conn, "/20190320/i4.html")  # the notice is not a report
