@@ -182,7 +182,8 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
             if a is None:
                 counts["errors"] += 1
             else:
-                doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason)
+                doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason,
+                               doc_type=a.facts.doc_type)
                 parent = None
                 if cap["kind"] == "attachment" and cap["referer"]:
                     parent = db.execute("SELECT id FROM reports WHERE url = ?", [cap["referer"]]).fetchone()
