@@ -14,6 +14,7 @@ import itertools
 import re
 import unicodedata
 
+from .chinese import to_simplified
 from .model import Grid
 from .shapes import T2_CANONICAL, t2_entity
 from .templates import codes_of, drop_parentheticals, strip_numbering
@@ -278,6 +279,7 @@ def _looks_flattened(text: str) -> bool:
 
 
 def grids_from_flattened(text: str) -> list[Grid]:
+    text = to_simplified(text)
     if not text or not _looks_flattened(text):
         return []
     text = text.replace("&nbsp;", _BLANK).replace("\u00a0", _BLANK)
