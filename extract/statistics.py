@@ -319,6 +319,77 @@ def _map_t4(labels, rest, grid, state) -> list[Metric]:
     return out
 
 
+# ------------------------------------------------------------------ label and value blocks
+
+MIN_BLOCK_ROWS = 3
+
+
+def _label_only(row: list[str]) -> bool:
+    filled = [c for c in row if c]
+    return len(filled) == 1 and row[0] == filled[0] and _kind(filled[0]) == "label"
+
+
+def _values_only(row: list[str]) -> bool:
+    filled = [c for c in row if c]
+    return len(filled) >= 2 and all(_kind(c) == "value" for c in filled)
+
+
+def _pair_blocks(rows: list[tuple[int, list[str]]], template: str, entries) -> list[tuple[int, list[str]]]:
+    """Table 三 written by a converter as a block of row labels, then a block of value rows.
+
+    The labels that name a row of the template (group labels such as （三）不予公开 name none)
+    are paired with the value rows in order when there are as many of each and every value row
+    has the seven columns; the pairing is kept only when table 三's sum rules confirm it (every
+    column's result rows add up to 总计, new + carried-in = 总计 + carried-out). Otherwise both
+    blocks stay as they are and give nothing: a shifted row would store wrong figures.
+    """
+    out: list[tuple[int, list[str]]] = []
+    i, n = 0, len(rows)
+    while i < n:
+        j = i
+        while j < n and _label_only(rows[j][1]):
+            j += 1
+        k = j
+        while k < n and _values_only(rows[k][1]):
+            k += 1
+        if j - i >= MIN_BLOCK_ROWS and k - j >= MIN_BLOCK_ROWS:
+            paired = _pair_t3(rows[i:j], rows[j:k], template, entries)
+            out += paired if paired is not None else rows[i:k]
+            i = k
+        elif j > i:
+            out += rows[i:j]
+            i = j
+        else:
+            out.append(rows[i])
+            i += 1
+    return out
+
+
+def _pair_t3(labels, values, template: str, entries):
+    state = _State(template)
+    matched = []
+    for _, row in labels:
+        e = _best_entry([row[0]], entries, state, ("t3",))
+        if e is not None:
+            matched.append((row[0], e))
+            state.section = e.section
+    cells = [[c for c in row if c] for _, row in values]
+    if len(matched) != len(values) or any(len(c) != len(APPLICANT_KEYS) for c in cells):
+        return None
+    figures: list[Metric] = []
+    for (_, e), row in zip(matched, cells):
+        for key, cell in zip(APPLICANT_KEYS, row):
+            code = e.columns.get(key)
+            num = parse_number(cell)
+            if code and num is not None:
+                figures.append(Metric(code=code, value=num.value, unit=None, raw=cell, method="text-layout"))
+    column_rules = [c for c in run_checks(figures, template)
+                    if c.rule.startswith(("table3.balance", "table3.result_total"))]
+    if len(column_rules) < len(APPLICANT_KEYS) or not all(c.ok for c in column_rules):
+        return None
+    return [(r, [label] + row) for (label, _), (r, _), row in zip(matched, values, cells)]
+
+
 def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]:
     """Metrics of `template` found in the grids (first value per code wins), and the codes
     whose cells were present but empty."""
@@ -329,8 +400,10 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
     wrapped: str | None = None        # label of a figure-less row that matched nothing
     for grid in grids:
         widths = getattr(grid, "row_widths", None)
-        for r, row in enumerate(grid.cells):
-            row = [clean_cell(c) for c in (row[:widths[r]] if widths else row)]
+        rows = [(r, [clean_cell(c) for c in (row[:widths[r]] if widths else row)]) for r, row in enumerate(grid.cells)]
+        if grid.origin.startswith("text") and template != "gk2008":
+            rows = _pair_blocks(rows, template, entries)
+        for r, row in rows:
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None
