@@ -83,8 +83,15 @@ def page_text(html: str) -> str:
     return _tidy(text)
 
 
-def _tidy(text: str) -> str:
-    lines = [re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in text.splitlines()]
+def _tidy(text: str, cells: bool = False) -> str:
+    """Whitespace tidied, blank-line runs cut to one. `cells` (plain-text files): tabs, runs of
+    spaces, indents and no-break spaces stay, as they mark a table's blank cells ("行政许可\t\t5",
+    one cell per line with "\xa0" for an empty cell, "19\xa0\xa03" run together)."""
+    if cells:
+        lines = [ln.replace("\u3000", " ").rstrip(" ") if ln.strip(" \t\u3000\xa0") else
+                 ("\xa0" if ln.strip(" \t\u3000") else "") for ln in text.splitlines()]
+    else:
+        lines = [re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in text.splitlines()]
     out, blank = [], False
     for ln in lines:
         if not ln:
@@ -550,7 +557,7 @@ def read_document(data: bytes, content_type: str | None = None, filename: str | 
         return {"kind": "html", "html": html, "text": page_text(html), "grids": None, "ocr": False,
                 "encoding": encoding}
     if kind == "text":
-        return {"kind": "text", "html": None, "text": _tidy(decode_text(data)), "grids": None, "ocr": False,
+        return {"kind": "text", "html": None, "text": _tidy(decode_text(data), cells=True), "grids": None, "ocr": False,
                 "encoding": None}
     try:
         from nianbao.extract.attachments import AttachmentError, read_attachment_safely as reader

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .checks import run_checks
+from .chinese import to_simplified
 from .harmonize import harmonize
 from .model import Grid, Metric, Statistics
 from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICAL, RowEntry,
@@ -94,7 +95,7 @@ def _update_header(state: _State, row: list[str], kind: str) -> None:
         state.header_rows.append(row)
         state.col_keys = _col_keys(state.header_rows, kind)
         state.col_unit_yuan = {c for c in range(len(row))
-                               if "元" in row[c] and "万元" not in row[c]}
+                               if "元" in row[c] and "万元" not in to_simplified(row[c])}
     else:
         key = _key_of(kind, distinct[0]) if distinct else None
         if key:
@@ -512,7 +513,7 @@ def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = N
     for h in told:
         if h.name not in have:
             harmonized.append(h)
-    checks = run_checks(metrics, template, blank)
+    checks = run_checks(metrics, template, blank, report_unchecked=True)
     checks += cross_checks(have, told)
     return Statistics(template=template, metrics=metrics, harmonized=harmonized, checks=checks,
                       notes=notes)
@@ -531,5 +532,6 @@ def cross_checks(from_table: dict, from_text: list) -> list:
             continue
         ok = abs(float(t.value) - float(h.value)) <= 1e-6
         out.append(Check(rule=f"text_vs_table[{h.name}]", ok=ok,
-                         detail=f"table {t.value} {'=' if ok else '≠'} text {h.value} ({h.raw})"))
+                         detail=f"正文与表格数字{'一致' if ok else '不一致'}：table {t.value} {'=' if ok else '≠'} "
+                                f"text {h.value} ({h.raw})"))
     return out

@@ -84,7 +84,10 @@ def _rows_of_region(lines: list[str]) -> list[list[str]]:
     piped = [l.strip() for l in lines if l.count("|") >= 2]
     markdown = sum(l.startswith("|") for l in piped) > len(piped) / 2
     filled = [line for line in lines if line.strip("\r\n") != ""]
-    plain_values = [("|" not in line and _label_less(_split_row(line, markdown) or [""])) for line in filled]
+    # figures of a loose row: no pipes, no indent and evenly spaced (an indent or a wider gap is
+    # a blank cell whose column is lost: such a row is left out rather than guessed)
+    plain_values = [("|" not in line and not line[:1].isspace() and len(set(re.findall(r"(?<=\S)[ \t\u3000]+(?=\S)", line.strip()))) <= 1
+                     and _label_less(_split_row(line, markdown) or [""])) for line in filled]
     labels_before = 0                     # label-only rows just before this line
     for i, line in enumerate(filled):
         multi = _split_row(line, markdown)
