@@ -120,7 +120,7 @@ HEADLINE_KINDS = (
     ("notice", re.compile(r"通知|通报|公告|公示|启事|通告|函$|关于(?:做好|报送|开展|印发|编制|组织|转发|加强|进一步)"),
      "通知", "notice"),
     ("other-annual-report", re.compile(
-        r"法治政府|法治建设|依法行政|政府网站.{0,8}(?:报表|报告)|网站工作年度|平安建设|营商环境|普法|"
+        r"法治政府|法治建设|依法行政|网站.{0,10}(?:报表|年度报告|工作报告)|网站工作年度|平安建设|营商环境|普法|"
         r"社会信用|企业年度报告|年度报告公示|履职|述职|人大代表建议|政协提案|环境状况"),
      "其他年度报告", "another kind of annual report"),
     ("statistics-bulletin", re.compile(r"统计公报|国民经济和社会发展"), "统计公报", "statistical bulletin"),
