@@ -143,6 +143,12 @@ REPORT_SECTIONS = re.compile(
     r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(?:总体情况|概述|主动公开政府信息(?:的)?情况|收到和处理政府信息公开申请情况|"
     r"依申请公开政府信息(?:的)?情况|政府信息公开行政复议|因政府信息公开(?:申请)?(?:被申请)?行政复议|"
     r"政府信息公开工作存在的主要问题|存在的主要问题|其他需要报告的事项|政府信息公开的收费)", re.M)
+# How a report opens when its headline is not in the text: "本年度报告根据《中华人民共和国政府信息
+# 公开条例》…编制", "根据《条例》…现公布…2022年政府信息公开工作年度报告".
+REPORT_OPENING = re.compile(
+    r"年度报告[^。；]{0,12}根据《中华人民共和国政府信息公开条例》|"
+    r"根据《中华人民共和国政府信息公开条例》[^。；]{0,120}(?:编制|公布|发布)[^。；]{0,40}(?:本|此)(?:年度)?报告|"
+    r"政府信息公开(?:工作)?年度报告编制而成")
 EVIDENCE = ("主动公开", "依申请", "行政复议", "行政诉讼", "政府信息公开", "信息公开")
 _CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
               "六": "6", "七": "7", "八": "8", "九": "9"}
@@ -157,7 +163,9 @@ def plausible_body(name: str | None) -> bool:
     """A name that can be an issuing body (not "政府", "我局", "本办", "二是…。")."""
     if not name or name in _NOT_BODIES or len(name) > 40 or len(name) < 2:
         return False
-    if name[0] in "本我全该各其贵" or re.search(r"[。，,；;：:！!？?、《》<>|#*]|[一二三四五六]是", name):
+    # "我乡", "本办" are the report speaking of itself; "在国务院…" is a sentence (in, by, per …);
+    # 于都县, 将乐县, 从化区 are bodies, so only words no place name starts with are refused
+    if name[0] in "本我全该各其贵在对由按据被把随" or re.search(r"[。，,；;：:！!？?、《》<>|#*]|[一二三四五六]是", name):
         return False
     if re.search(r"\d{4}|年度|报告|信息公开", name):
         return False
@@ -485,6 +493,8 @@ def _text_decision(stext: str, has_statistics: bool) -> tuple[bool, str, str]:
         return False, kind, f"首行为其他文件：{first.strip()} (first line names another document: {kind})"
     if REPORT_TITLE.search(head) and headline_kind(head[:60])[0] in (None, "report") and evidence >= 3:
         return True, "report", "正文开头为政府信息公开工作年度报告 (text opens as an information-disclosure annual report)"
+    if REPORT_OPENING.search(re.sub(r"\s+", "", stext[:1200])) and evidence >= 3:
+        return True, "report", "正文开头说明本年度报告依条例编制 (text opens as a report compiled under the Regulations)"
     if len(set(m.group(0).strip() for m in REPORT_SECTIONS.finditer(stext))) >= 3 and evidence >= 3:
         return True, "report", "按年度报告格式分节 (laid out in the sections of the national report format)"
     if has_statistics and evidence >= 3:
