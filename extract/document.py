@@ -249,13 +249,19 @@ def generic_title(t: str | None) -> bool:
 
 
 def headline_kind(title: str | None) -> tuple[str | None, str, str]:
-    """(doc_type, 中文, English) of the kind of document a headline names, or (None, '', '')."""
+    """(doc_type, 中文, English) of the kind of document a headline names, or (None, '', '').
+
+    With a year in the headline, the words after it name the document and the words before it
+    the body: 沈阳市营商环境建设局2023年…年度报告 and 政治协商会议…委员会2023年…年度报告 are
+    reports. Without a year, or when the words after it name nothing, the whole headline counts."""
     n = norm(title)
-    for doc_type, pattern, zh, en in HEADLINE_KINDS:
-        if pattern.search(n):
-            return doc_type, zh, en
-    if REPORT_TITLE.search(n):
-        return "report", "政府信息公开工作年度报告", "information-disclosure annual report"
+    m = re.search(r"(?:19|20)\d{2}\s*年?度?", _cn_year(n))
+    for part in ([n[m.end():]] if m else []) + [n]:
+        for doc_type, pattern, zh, en in HEADLINE_KINDS:
+            if pattern.search(part):
+                return doc_type, zh, en
+        if REPORT_TITLE.search(part):
+            return "report", "政府信息公开工作年度报告", "information-disclosure annual report"
     return None, "", ""
 
 

@@ -110,3 +110,12 @@ def test_documents_keep_doc_type_and_reason(tmp_path):
     assert rows["http://x.gov.cn/a/2.html"][0] == "report" and rows["http://x.gov.cn/a/2.html"][2] == 1
     assert rows["http://x.gov.cn/a/3.html"][0] == "correction"
     assert [r[0] for r in conn.execute("select url from reports")] == ["http://x.gov.cn/a/2.html"]
+
+
+@pytest.mark.parametrize("headline", [
+    "沈阳市营商环境建设局2023年政府信息公开工作年度报告",          # 营商环境 is the body's name
+    "中国人民政治协商会议某某市委员会2023年政府信息公开工作年度报告",  # 会议 too
+])
+def test_words_of_the_body_name_do_not_make_another_kind(headline):
+    got = extract_file_json(column_page(headline), filename="t.html")
+    assert got["is_report"] is True and got["doc_type"] == "report"
