@@ -209,7 +209,7 @@ _PUBLISHED_NAME = re.compile(r"(?:公布|编制|发布)\s*([^。，,；;《》�
 _LABEL_PREFIX = re.compile(r"^\s*(?:名\s*称|标\s*题|题\s*名|文章标题|附件(?:下载)?\s*\d*)\s*[:：]\s*")
 _FILE_EXT = re.compile(r"\.(?:docx?|pdf|wps|xlsx?|et|ofd|txt)$", re.I)
 # markdown and converter marks around a headline: "# 标题", "**标题**", "| 标题 |", "> 标题"
-_MARKUP = re.compile(r"^(?:[#>*_=\-\s|]+)|(?:[#*_=\s|]+)$")
+_MARKUP = re.compile(r"^(?:[#>*_=\-\s|•·●○■□◆▪]+)|(?:[#*_=\s|]+)$")
 _PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("“", "”"), ("【", "】"))
 
 
@@ -242,10 +242,17 @@ def _clean_title(t: str | None) -> str | None:
     return t
 
 
+_KIND_WORDS = re.compile(r"政府信息公开|政务公开|信息公开|政府|信息|公开|工作|年度|报告|年报|指南|目录|制度|专栏|栏目|"
+                         r"法治|建设|要点|决算|预算|通知|公告|解读|规定|办法|依申请|主动|统计|情况|部门|单位|[()（）《》、及和与]")
+
+
 def generic_title(t: str | None) -> bool:
-    """Just a kind of document, no body and no year: a column name, not a headline."""
+    """Just a kind of document, no body and no year: a column or menu name
+    (政府信息公开年度报告, 政府信息公开指南), not a headline."""
     n = re.sub(r"\s+", "", norm(t))
-    return not n or bool(_GENERIC_TITLE.match(n))
+    if not n or _GENERIC_TITLE.match(n):
+        return True
+    return not _has_year(n) and len(_KIND_WORDS.sub("", n)) < 2
 
 
 def headline_kind(title: str | None) -> tuple[str | None, str, str]:
@@ -305,8 +312,13 @@ def _headline_sources(html, text: str, link_text: str | None) -> list[tuple[str,
     elif link_text:
         out.append((link_text, "link"))
     for line in text.splitlines()[:12]:
-        # a section heading ("一、概述", "（一）…") is never the title
-        if 4 <= len(line) <= 60 and "\t" not in line and not _SECTION.match(nfkc(line)):
+        # the headline stands above the first paragraph: a line after it (a table caption
+        # "附表：…统计表", a section heading) is not the document's headline
+        if len(line) > 60 or re.search(r"[。；;]$", line.strip()):
+            break
+        # a section heading ("一、概述", "（一）…") or a caption ("附表：…") is never the title
+        if 4 <= len(line) <= 60 and "\t" not in line and not _SECTION.match(nfkc(line)) \
+                and not re.match(r"\s*附[表件]", line):
             out.append((line, "text"))
     out.extend((p, "site-title") for p in title_parts[:1])
     m = _PUBLISHED_NAME.search(norm(text[:600]))
