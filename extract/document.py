@@ -83,13 +83,22 @@ def page_text(html: str) -> str:
     return _tidy(text)
 
 
+def _tidy_cell_line(line: str) -> str:
+    line = line.replace("\u3000", " ").rstrip(" ")     # a trailing tab is a blank last cell
+    if not line.strip(" \t\xa0"):
+        return "\xa0" if "\xa0" in line else ""      # a blank cell, or a blank line
+    body = line.lstrip(" \t\xa0")
+    if re.search(f"[{_CJK_CHARS}]", body) and not re.search(r"[\t|]", body):
+        return re.sub(r" {2,}", " ", body) if len(body) > 60 else body   # prose: its indent is no cell
+    return line
+
+
 def _tidy(text: str, cells: bool = False) -> str:
     """Whitespace tidied, blank-line runs cut to one. `cells` (plain-text files): tabs, runs of
     spaces, indents and no-break spaces stay, as they mark a table's blank cells ("行政许可\t\t5",
     one cell per line with "\xa0" for an empty cell, "19\xa0\xa03" run together)."""
     if cells:
-        lines = [ln.replace("\u3000", " ").rstrip(" ") if ln.strip(" \t\u3000\xa0") else
-                 ("\xa0" if ln.strip(" \t\u3000") else "") for ln in text.splitlines()]
+        lines = [_tidy_cell_line(ln) for ln in text.splitlines()]
     else:
         lines = [re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in text.splitlines()]
     out, blank = [], False
