@@ -170,10 +170,11 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
             a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
                         cap["filename"], cap["link_text"])
         except UnreadableDocument as e:
-            doc_row.update(is_report=0, error=str(e), reason="unreadable")
+            doc_row.update(is_report=0, error=str(e), reason="无法读取 (unreadable)", doc_type="unreadable")
         except Exception as e:  # a broken page must never stop the rest
             logger.exception("extraction failed for %s", cap["url"])
-            doc_row.update(is_report=0, error=f"{e.__class__.__name__}: {e}", reason="extraction error")
+            doc_row.update(is_report=0, error=f"{e.__class__.__name__}: {e}", reason="提取出错 (extraction error)",
+                           doc_type="error")
         with transaction(db):
             # Claim the capture in the transaction that writes its document: another
             # process (a distributed crawl's other worker) may have extracted it meanwhile.
