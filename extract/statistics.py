@@ -245,14 +245,20 @@ def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -
 def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     keys = state.col_keys if state.header_kind == "t3" else {}
     pairs = _by_header(rest, keys, 7)
+    guessed = False
     if pairs is None:
-        pairs = _positional(rest, APPLICANT_KEYS) or _pushed_blanks(entry, rest, state)
+        pairs = _positional(rest, APPLICANT_KEYS)
+        if not pairs:
+            pairs = _pushed_blanks(entry, rest, state)
+            guessed = bool(pairs)
     out = []
     for key, cell in pairs:
         code = entry.columns.get(key)
         if code:
             m = _metric(state, code, cell, grid, labels, key)
             if m:
+                if guessed:
+                    m.source["placement"] = "guessed"     # checks.py leaves it out of every rule
                 out.append(m)
     return out
 
@@ -263,14 +269,13 @@ def _pushed_blanks(entry: RowEntry, rest, state) -> list[tuple[str, str]]:
     With exactly two figures, the second is the 总计 when they are equal: one applicant column
     holds them all; reports overwhelmingly mean 自然人 (individuals), and the other four-plus
     columns were blank. Otherwise the positions of the figures are unknown and nothing is taken.
+    The other columns are not recorded as blank: the report does not state them, so the rules
+    that need them are not checked (a wrong guess must not raise an alarm).
     """
     cells = [v for _, v in rest if v]
     nums = [parse_number(v) for v in cells]
     if len(cells) != 2 or any(n is None for n in nums) or nums[0].value != nums[1].value:
         return []
-    for key in APPLICANT_KEYS[1:-1]:
-        if key in entry.columns:
-            state.blank.add(entry.columns[key])
     return [("natural_person", cells[0]), ("total", cells[1])]
 
 

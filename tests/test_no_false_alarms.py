@@ -89,3 +89,25 @@ def test_rules_not_checked_do_not_count_as_failed_in_the_database(tmp_path):
     assert conn.execute("select checks_failed from reports").fetchone()[0] == 0
     unchecked = conn.execute("select ok from checks where detail like '未核对%'").fetchall()
     assert unchecked and all(ok != 0 for ok, in unchecked)
+
+
+GUESSED_ROW = """某某局2021年政府信息公开工作年度报告
+一、总体情况
+本年度收到政府信息公开申请3件，均已办结。
+三、收到和处理政府信息公开申请情况
+一、本年新收政府信息公开申请数量 | 0 | 3 | 0 | 0 | 0 | 0 | 3 |
+二、上年结转政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |
+三、本年度办理结果 | （一）予以公开 | 0 | 3 | 0 | 0 | 0 | 0 | 3 |
+（七）总计 | 3 | 3 |
+四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |
+"""
+
+
+def test_a_figure_whose_column_was_guessed_raises_no_alarm():
+    # "（七）总计 | 3 | 3 |": the layout dropped five blank cells; the 3 is read as 自然人's, a
+    # guess (here a wrong one: the applicant was a company). No rule may fire on it.
+    got = extract_file_json(GUESSED_ROW.encode("utf-8"), filename="r.txt")
+    assert got["metrics"]["requests.new.commercial"] == 3
+    assert [c for c in got["checks"] if not c["ok"]] == []
+    balance = {c["rule"]: c for c in got["checks"]}["table3.balance[natural_person]"]
+    assert balance["checked"] is False
