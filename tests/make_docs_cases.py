@@ -90,6 +90,45 @@ def converter_cases() -> None:
                              "the original are not in this rendering"})
 
 
+def _gk2008_markdown(title: str, values: dict, page_break: bool) -> str:
+    """A gk2008 statistics table (统计指标 | 单位 | 统计数) as converter markdown: a generic head
+    row, section rows with —— in the unit column, a page break with the head repeated."""
+    head = ["| 数据1 | 数据2 | 数据3 |", "| --- | --- | --- |", "| 统计指标 | 单位 | 统计数 |"]
+    out = [f"# {title}", "", "根据《中华人民共和国政府信息公开条例》要求，编制本报告。", "", "附表：政府信息公开情况统计表", ""]
+    out += head
+    section = None
+    for i, m in enumerate(codes_of("gk2008")):
+        if page_break and i == 24:
+            out += ["", "— 2 —", ""] + head
+        if m.section != section:
+            section = m.section
+            if m.row_label != section:        # a section with its own figure is its own row
+                out.append(f"| {section} | —— | |")
+        value = values.get(m.code)
+        out.append(f"| {m.row_label} | {m.unit} | {'' if value is None else value} |")
+    return "\n".join(out) + "\n"
+
+
+def known_gk2008_cases() -> None:
+    from nianbao.extract.harmonize import harmonize
+    known = json.loads((CASES / "seed_004_gk2008_lines" / "expected.json").read_text(encoding="utf-8"))
+    metrics = known["metrics"]
+    blank = {m.code for m in codes_of("gk2008")} - set(metrics)
+    harmonized = {h.name: h.value for h in harmonize(
+        [Metric(code=k, value=v, unit=None, raw=str(v), method="table") for k, v in metrics.items()], "gk2008", blank)}
+    for page_break in (False, True):
+        layout = "md-pagebreak" if page_break else "md-generic"
+        _write(f"converter_known_hengyang_gk2008_{layout.replace('-', '_')}",
+               _gk2008_markdown(known["title"], metrics, page_break), "md", {
+                   "title": known["title"], "body": known["body"], "year": known["year"], "template": "gk2008",
+                   "layout": layout, "kind": "converter", "metrics": metrics, "harmonized": harmonized,
+                   "failing_rules": _failing("gk2008", metrics), "split": "dev" if page_break else "heldout",
+                   "source": f"{GENERATOR}: the table figures of tests/eval/cases/seed_004_gk2008_lines (a real "
+                             f"2014 report, hand-transcribed; its staff rule really fails) as {layout} converter "
+                             "markdown, rows of the spec the seed lacks left blank; harmonized values derived "
+                             "from those cells by spec/harmonized.tsv (the seed's sentences are not in it)"})
+
+
 # ------------------------------------------------------------------ traditional characters
 
 def _traditional(text: str) -> str:
@@ -216,6 +255,7 @@ def column_report_cases() -> None:
 
 def main() -> None:
     converter_cases()
+    known_gk2008_cases()
     distractor_cases()
     column_report_cases()
     traditional_cases()          # last: it converts some of the cases written above
