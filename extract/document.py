@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup
 from w3lib.encoding import html_to_unicode
 
+from nianbao.extract.chinese import to_simplified
 from nianbao.extract.model import Statistics
 
 
@@ -82,8 +83,24 @@ def page_text(html: str) -> str:
     return _tidy(text)
 
 
-def _tidy(text: str) -> str:
-    lines = [re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in text.splitlines()]
+def _tidy_cell_line(line: str) -> str:
+    line = line.replace("\u3000", " ").rstrip(" ")     # a trailing tab is a blank last cell
+    if not line.strip(" \t\xa0"):
+        return "\xa0" if "\xa0" in line else ""      # a blank cell, or a blank line
+    body = line.lstrip(" \t\xa0")
+    if re.search(f"[{_CJK_CHARS}]", body) and not re.search(r"[\t|]", body):
+        return re.sub(r" {2,}", " ", body) if len(body) > 60 else body   # prose: its indent is no cell
+    return line
+
+
+def _tidy(text: str, cells: bool = False) -> str:
+    """Whitespace tidied, blank-line runs cut to one. `cells` (plain-text files): tabs, runs of
+    spaces, indents and no-break spaces stay, as they mark a table's blank cells ("行政许可\t\t5",
+    one cell per line with "\xa0" for an empty cell, "19\xa0\xa03" run together)."""
+    if cells:
+        lines = [_tidy_cell_line(ln) for ln in text.splitlines()]
+    else:
+        lines = [re.sub(r"[ \t\u3000\xa0]+", " ", ln).strip() for ln in text.splitlines()]
     out, blank = [], False
     for ln in lines:
         if not ln:
@@ -97,32 +114,69 @@ def _tidy(text: str) -> str:
 
 
 # -- facts about the document ----------------------------------------------------
+#
+# Every decision below reads the simplified form of the text (chinese.to_simplified:
+# 政府信息公開工作年度報告 is a report too); the title is returned as the page writes it.
 
 REPORT_TITLE = re.compile(
     r"(信息公开|政务公开).{0,14}(年度报告|年报|工作报告|年度工作报告)|信息公开年报|年度.{0,8}信息公开.{0,10}报告")
-NOT_REPORT_TITLE = re.compile(
-    r"(通知|通报|要点|意见|方案|办法|规定|指南|目录|更正|说明|解读|公告|公示|批复|征集|统计表$|"
-    r"法治政府|关于报送|关于做好|关于印发|关于开展|编制发布|考核|评估|整改|清单|召开|会议|部署会|座谈|培训|"
-    r"工作推进|动态|解读|图解)")
+# Kinds of document a headline can name, most specific first: (doc_type, pattern, 中文, English).
+# A headline naming one of them is not a report, even when it ends in 年度报告
+# (衡阳市2020年法治政府建设年度报告). "更正版/修订版" is a corrected report itself, not a notice.
+HEADLINE_KINDS = (
+    ("correction", re.compile(r"更正(?!版|后)|勘误|订正|修正说明"), "更正说明", "correction notice"),
+    ("interpretation", re.compile(r"解读|图解|一图读懂|图说|答记者问|问答"), "解读", "interpretation"),
+    ("notice", re.compile(r"通知|通报|公告|公示|启事|通告|函$|关于(?:做好|报送|开展|印发|编制|组织|转发|加强|进一步)"),
+     "通知", "notice"),
+    ("other-annual-report", re.compile(
+        r"法治政府|法治建设|依法行政|网站.{0,10}(?:报表|年度报告|工作报告)|网站工作年度|平安建设|营商环境|普法|"
+        r"社会信用|企业年度报告|年度报告公示|履职|述职|人大代表建议|政协提案|环境状况"),
+     "其他年度报告", "another kind of annual report"),
+    ("statistics-bulletin", re.compile(r"统计公报|国民经济和社会发展"), "统计公报", "statistical bulletin"),
+    ("budget", re.compile(r"决算|预算|三公经费"), "预决算", "budget or final accounts"),
+    ("work-plan", re.compile(r"要点|工作计划|实施方案|工作方案|任务分工|工作安排|行动计划"), "工作要点", "work plan"),
+    ("summary", re.compile(r"工作总结|总结$|半年|上半年|季度"), "工作总结", "work summary"),
+    ("guide", re.compile(r"指南|目录|须知|流程"), "指南", "guide"),
+    ("meeting-news", re.compile(r"召开|会议|部署会|座谈|培训|调研|动态|举办|开展.{0,8}活动"), "工作动态", "news"),
+    ("statistics-table", re.compile(r"统计表$|情况表$|明细表$|附表$"), "统计表", "statistics table on its own"),
+    ("other", re.compile(r"意见|办法|规定|规则|细则|制度|考核|评估|测评|整改|清单|批复|征集"),
+     "其他文件", "another document"),
+)
+# The column or section name alone ("政府信息公开年度报告", "年度报告"): never a headline.
+_GENERIC_TITLE = re.compile(
+    r"^(?:政府|部门|单位)?(?:信息公开|政务公开|政府信息公开)?(?:工作)?(?:年度)?(?:报告|年报|工作报告)(?:专栏|栏目)?$|"
+    r"^(?:法治政府建设|政务公开|信息公开|政府信息公开)(?:年度报告|专栏|工作)?$|^(?:年度报告|年报|报告)$")
+_DOC_WORDS = re.compile(r"报告|年报|要点|决算|预算|通知|通报|公告|公示|解读|说明|公报|方案|指南|总结|计划|情况|报表|统计表|目录|意见|办法")
 # The national format's section headings, as numbered lines: a report's skeleton.
 REPORT_SECTIONS = re.compile(
     r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(?:总体情况|概述|主动公开政府信息(?:的)?情况|收到和处理政府信息公开申请情况|"
     r"依申请公开政府信息(?:的)?情况|政府信息公开行政复议|因政府信息公开(?:申请)?(?:被申请)?行政复议|"
     r"政府信息公开工作存在的主要问题|存在的主要问题|其他需要报告的事项|政府信息公开的收费)", re.M)
+# How a report opens when its headline is not in the text: "本年度报告根据《中华人民共和国政府信息
+# 公开条例》…编制", "根据《条例》…现公布…2022年政府信息公开工作年度报告".
+REPORT_OPENING = re.compile(
+    r"年度报告[^。；]{0,12}根据《中华人民共和国政府信息公开条例》|"
+    r"根据《中华人民共和国政府信息公开条例》[^。；]{0,120}(?:编制|公布|发布)[^。；]{0,40}(?:本|此)(?:年度)?报告|"
+    r"政府信息公开(?:工作)?年度报告编制而成")
 EVIDENCE = ("主动公开", "依申请", "行政复议", "行政诉讼", "政府信息公开", "信息公开")
-_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
               "六": "6", "七": "7", "八": "8", "九": "9"}
-_CN_YEAR = re.compile(r"[二][〇零○Ｏ一二三四五六七八九]{3}(?=年)")
+_CN_YEAR = re.compile(r"[二][〇零○ＯO一二三四五六七八九]{3}(?=年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*年?")
 _CJK_CHARS = "\u4e00-\u9fff"
-_NOT_BODIES = {"政府", "人民政府", "本级", "全县", "全市", "全区", "全镇", "本单位", "本机关", "单位", "机关"}
+_NOT_BODIES = {"政府", "人民政府", "本级", "全县", "全市", "全区", "全镇", "本单位", "本机关", "单位", "机关", "我乡",
+               "我镇", "我局", "我委", "我办", "本局", "本办", "本委", "本乡", "本镇", "本街道", "我街道", "本网站", "本站"}
 
 
 def plausible_body(name: str | None) -> bool:
-    """A name that can be an issuing body (not "政府", "我局", "二是…。")."""
-    if not name or name in _NOT_BODIES or len(name) > 40:
+    """A name that can be an issuing body (not "政府", "我局", "本办", "二是…。")."""
+    if not name or name in _NOT_BODIES or len(name) > 40 or len(name) < 2:
         return False
-    if name[0] in "本我全该各其" or re.search(r"[。，,；;：:！!？?、]|[一二三四五六]是", name):
+    # "我乡", "本办" are the report speaking of itself; "在国务院…" is a sentence (in, by, per …);
+    # 于都县, 将乐县, 从化区 are bodies, so only words no place name starts with are refused
+    if name[0] in "本我全该各其贵在对由按据被把随" or re.search(r"[。，,；;：:！!？?、《》<>|#*]|[一二三四五六]是", name):
+        return False
+    if re.search(r"\d{4}|年度|报告|信息公开", name):
         return False
     return bool(BODY_SUFFIX.search(name))
 
@@ -150,26 +204,81 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
+def norm(text: str | None) -> str:
+    """The form every decision reads: NFKC, simplified characters."""
+    return to_simplified(nfkc(text or ""))
+
+
 def _cn_year(text: str) -> str:
     return _CN_YEAR.sub(lambda m: "".join(_CN_DIGITS.get(c, c) for c in m.group(0)), text)
 
 
 # "现向社会公布龙口镇2022年度政府信息公开工作年度报告。": the report's own name
 _PUBLISHED_NAME = re.compile(r"(?:公布|编制|发布)\s*([^。，,；;《》“”]{4,50}?(?:政府信息公开|信息公开|政务公开)[^。，,；;]{0,8}?(?:年度报告|年报))")
-_LABEL_PREFIX = re.compile(r"^\s*(?:名\s*称|标\s*题|题\s*名|文章标题)\s*[:：]\s*")
+_LABEL_PREFIX = re.compile(r"^\s*(?:名\s*称|标\s*题|题\s*名|文章标题|附件(?:下载)?\s*\d*)\s*[:：]\s*")
+_FILE_EXT = re.compile(r"\.(?:docx?|pdf|wps|xlsx?|et|ofd|txt)$", re.I)
+# markdown and converter marks around a headline: "# 标题", "**标题**", "| 标题 |", "> 标题"
+_MARKUP = re.compile(r"^(?:[#>*_=\-\s|•·●○■□◆▪]+)|(?:[#*_=\s|]+)$")
+_PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("“", "”"), ("【", "】"))
+
+
+def _balanced(t: str) -> bool:
+    """《》（）“” open before they close and all close: a cut-out piece of a sentence
+    ("定》）和《关于印发中华人民共和国政府信息公开工作年度报告") is not."""
+    for op, cl in _PAIRS:
+        depth = 0
+        for ch in t:
+            depth += (ch == op) - (ch == cl)
+            if depth < 0:
+                return False
+        if depth:
+            return False
+    return True
 
 
 def _clean_title(t: str | None) -> str | None:
     if not t:
         return None
     t = _LABEL_PREFIX.sub("", re.sub(r"\s+", " ", t)).strip(" \u3000\xa0【】[]")
+    t = _FILE_EXT.sub("", _MARKUP.sub("", t)).strip(" \u3000\xa0")
     # breadcrumbs ("首页 > 信息公开 > 年度报告") and table rows are never titles
     if not t or re.search(r"[>»|]|当前位置|所在位置|第二十条", t):
         return None
-    # a sentence ("根据…，制定本报告：") is not a title
-    if re.search(r"[，,。；;]|[:：]$|^根据", nfkc(t).replace(",", "，")):
+    n = nfkc(t).replace(",", "，")
+    # a sentence ("根据…，制定本报告：") or a piece of one is not a title
+    if re.search(r"[，。；;]|[:：]$|^根据|以下简称|^[》）)」、：:和及与或]", n) or not _balanced(n):
         return None
     return t
+
+
+_KIND_WORDS = re.compile(r"政府信息公开|政务公开|信息公开|政府|信息|公开|工作|年度|报告|年报|指南|目录|制度|专栏|栏目|"
+                         r"法治|建设|要点|决算|预算|通知|公告|解读|规定|办法|依申请|主动|统计|情况|部门|单位|[()（）《》、及和与]")
+
+
+def generic_title(t: str | None) -> bool:
+    """Just a kind of document, no body and no year: a column or menu name
+    (政府信息公开年度报告, 政府信息公开指南), not a headline."""
+    n = re.sub(r"\s+", "", norm(t))
+    if not n or _GENERIC_TITLE.match(n):
+        return True
+    return not _has_year(n) and len(_KIND_WORDS.sub("", n)) < 2
+
+
+def headline_kind(title: str | None) -> tuple[str | None, str, str]:
+    """(doc_type, 中文, English) of the kind of document a headline names, or (None, '', '').
+
+    With a year in the headline, the words after it name the document and the words before it
+    the body: 沈阳市营商环境建设局2023年…年度报告 and 政治协商会议…委员会2023年…年度报告 are
+    reports. Without a year, or when the words after it name nothing, the whole headline counts."""
+    n = norm(title)
+    m = re.search(r"(?:19|20)\d{2}\s*年?度?", _cn_year(n))
+    for part in ([n[m.end():]] if m else []) + [n]:
+        for doc_type, pattern, zh, en in HEADLINE_KINDS:
+            if pattern.search(part):
+                return doc_type, zh, en
+        if REPORT_TITLE.search(part):
+            return "report", "政府信息公开工作年度报告", "information-disclosure annual report"
+    return None, "", ""
 
 
 @dataclass
@@ -181,54 +290,97 @@ class Facts:
     published: str | None
     reason: str
     candidates: list[str] = field(default_factory=list)
+    doc_type: str | None = None
+
+
+def _headline_sources(html, text: str, link_text: str | None) -> list[tuple[str, str]]:
+    """(candidate, where) in the order a headline is trusted: the page's own heading and
+    metadata, the title the list page gave the link, the text's first lines; the site's
+    <title> last (its suffix is the site name, its head is often the column name)."""
+    out: list[tuple[str, str]] = []
+    title_parts: list[str] = []
+    if html is not None:
+        soup = _soup(html)
+        for name in ("ArticleTitle", "articletitle", "og:title", "DC.title"):
+            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
+            if tag and tag.get("content"):
+                out.append((tag["content"], "meta"))
+        for node in soup.select("h1")[:3]:
+            out.append((node.get_text(" ", strip=True), "h1"))
+        if link_text:
+            out.append((link_text, "link"))
+        for sel in (".title", ".article-title", ".tit", "#title", ".content-title", "h2", "h3"):
+            for node in soup.select(sel)[:3]:
+                out.append((node.get_text(" ", strip=True), "heading"))
+        for name in ("title", "Title"):
+            tag = soup.find("meta", attrs={"name": name})
+            if tag and tag.get("content"):
+                title_parts.append(tag["content"])
+        if soup.title and soup.title.string:
+            title_parts.extend(p for p in _SITE_SPLIT.split(soup.title.string) if p)
+    elif link_text:
+        out.append((link_text, "link"))
+    for line in text.splitlines()[:12]:
+        # the headline stands above the first paragraph: a line after it (a table caption
+        # "附表：…统计表", a section heading) is not the document's headline
+        if len(line) > 60 or re.search(r"[。；;]$", line.strip()):
+            break
+        # a section heading ("一、概述", "（一）…") or a caption ("附表：…") is never the title
+        if 4 <= len(line) <= 60 and "\t" not in line and not _SECTION.match(nfkc(line)) \
+                and not re.match(r"\s*附[表件]", line):
+            out.append((line, "text"))
+    out.extend((p, "site-title") for p in title_parts[:1])
+    m = _PUBLISHED_NAME.search(norm(text[:600]))
+    if m and _has_year(m.group(1)):
+        start = m.start(1)
+        out.append((nfkc(text[:600])[start:start + len(m.group(1))], "named"))
+    out.extend((p, "site-title") for p in title_parts[1:])
+    return out
 
 
 def title_candidates(html: str | None, text: str, link_text: str | None = None) -> list[str]:
-    cands: list[str] = []
-    if html:
-        soup = _soup(html)
-        for name in ("ArticleTitle", "articletitle", "title", "og:title", "Title", "DC.title"):
-            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-            if tag and tag.get("content"):
-                cands.append(tag["content"])
-        # find_all, not CSS select(): soupsieve walked the whole tree once per selector
-        # (a third of a page's extraction time); same nodes, same order
-        for kind, value in (("name", "h1"), ("name", "h2"), ("class_", "title"), ("class_", "article-title"),
-                            ("class_", "tit"), ("id", "title"), ("class_", "content-title"), ("name", "h3")):
-            for node in soup.find_all(**{kind: value}, limit=3):
-                cands.append(node.get_text(" ", strip=True))
-        if soup.title and soup.title.string:
-            cands.extend(p for p in _SITE_SPLIT.split(soup.title.string) if p)
-    if link_text:
-        cands.append(link_text)
-    for line in text.splitlines()[:12]:
-        # a section heading ("一、概述", "（一）…") is never the title
-        if 4 <= len(line) <= 60 and "\t" not in line and not _SECTION.match(nfkc(line)):
-            cands.append(line)
-    m = _PUBLISHED_NAME.search(nfkc(text[:600]))
-    if m:
-        cands.append(m.group(1))
     out = []
-    for c in cands:
+    for c, _ in _headline_sources(_soup(html) if html else None, text, link_text):
         c = _clean_title(c)
         if c and c not in out and len(c) <= 100:
             out.append(c)
     return out
 
 
+def _has_year(t: str) -> bool:
+    return bool(re.search(r"(?:19|20)\d{2}", _cn_year(norm(t))))
+
+
+def choose_headline(cands: list[str]) -> str | None:
+    """The document's own headline: the first candidate that is more than a column name
+    and names a kind of document with a year or a body."""
+    for c in cands:
+        if generic_title(c) or len(norm(c)) < 6 or _SECTION.match(nfkc(c)):
+            continue
+        n = norm(c)
+        if _DOC_WORDS.search(n) and (_has_year(c) or len(re.sub(r"\s", "", n)) >= 8):
+            return c
+        if headline_kind(c)[0] not in (None, "report"):
+            return c
+    return None
+
+
 def choose_title(cands: list[str]) -> str | None:
+    headline = choose_headline(cands)
+    if headline:
+        return headline
     for c in cands:
-        if REPORT_TITLE.search(nfkc(c)):
+        if REPORT_TITLE.search(norm(c)) and not generic_title(c):
             return c
     for c in cands:
-        if "报告" in c:
+        if "报告" in norm(c) and not generic_title(c):
             return c
-    return cands[0] if cands else None
+    return None
 
 
 def year_of(title: str | None, text: str, published: str | None) -> int | None:
     for source in (title or "", text[:600]):
-        s = _cn_year(nfkc(source))
+        s = _cn_year(norm(source))
         m = re.search(r"((?:19|20)\d{2})\s*年?度?\s*(?:政府|信息|政务|的|工作|年度|年|\S{0,12}?信息公开)", s)
         if m and source is title:
             return int(m.group(1))
@@ -240,10 +392,10 @@ def year_of(title: str | None, text: str, published: str | None) -> int | None:
             if m:
                 return int(m.group(1))
     if title:
-        m = _YEAR.search(_cn_year(nfkc(title)))
+        m = _YEAR.search(_cn_year(norm(title)))
         if m:
             return int(m.group(1))
-    opening = _cn_year(nfkc(text[:1500]))
+    opening = _cn_year(norm(text[:1500]))
     for pat in (r"截[止至]\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日",
                 r"(?:^|\n)\s*((?:19|20)\d{2})\s*年度?\s*[,，]", r"((?:19|20)\d{2})\s*年度?\s*[,，]",
                 r"本年度[^。]{0,30}?((?:19|20)\d{2})\s*年", r"(?:^|\n)\s*((?:19|20)\d{2})\s*年"):
@@ -259,58 +411,80 @@ def body_of(title: str | None, text: str, html: str | None, source_body: str | N
     for name in _body_candidates(title, text, html):
         if plausible_body(name):
             return name
-    return source_body
+    return source_body if plausible_body(source_body) else None
+
+
+def _bodies_in_headline(title: str, text: str):
+    t = _cn_year(norm(title))
+    t = re.sub(r"^关于", "", t)
+    m = re.match(r"^(.{2,40}?)\s*(?:关于)?\s*(?:(?:19|20)\d{2})\s*年", t)
+    if m:
+        body = m.group(1).strip(" :：,，、()（）")
+        body = re.sub(r"关于$", "", body).strip()
+        if len(body) >= 2 and not re.fullmatch(r"[\d\s年度]+", body):
+            # titles shorten "攸县网岭镇人民政府" to "攸县网岭镇": take the full name the text uses
+            if re.search(r"(区|县|市|镇|乡|旗)$", body) and body + "人民政府" in text:
+                yield body + "人民政府"
+            yield body
+    m = re.match(r"^(?:19|20)\d{2}\s*年度?\s*([^\s\d]{2,30}?)\s*(?:政府信息公开|信息公开|政务公开)", t)
+    if m and m.group(1)[0] not in "本我全该" and BODY_SUFFIX.search(m.group(1)):
+        yield m.group(1)
+    # "衡阳市教育局政府信息公开指南", "某某局关于…": a body before the document's name
+    m = re.match(r"^(.{2,30}?)(?:关于|政府信息公开|信息公开|政务公开)", t)
+    if m and BODY_SUFFIX.search(m.group(1)):
+        yield m.group(1)
 
 
 def _body_candidates(title: str | None, text: str, html: str | None):
-    """Places a report names its issuing body, most telling first."""
+    """Places a report names its issuing body, in the order they are trusted: its headline
+    (and the line above it), its own name in the opening, the source line (来源/发布机构),
+    the signature, the site's own name."""
+    text = norm(text)
     if title:
-        t = _cn_year(nfkc(title))
-        m = re.match(r"^(.{2,40}?)\s*(?:关于)?\s*(?:(?:19|20)\d{2})\s*年", t)
-        if m:
-            body = m.group(1).strip(" :：,，、()（）")
-            body = re.sub(r"关于$", "", body).strip()
-            if len(body) >= 2 and not re.fullmatch(r"[\d\s年度]+", body):
-                # titles shorten "攸县网岭镇人民政府" to "攸县网岭镇": take the full name the text uses
-                if re.search(r"(区|县|市|镇|乡|旗)$", body) and body + "人民政府" in text:
-                    yield body + "人民政府"
-                yield body
-        m = re.match(r"^(?:19|20)\d{2}\s*年度?\s*([^\s\d]{2,30}?)\s*(?:政府信息公开|信息公开|政务公开)", t)
-        if m and m.group(1)[0] not in "本我全该" and BODY_SUFFIX.search(m.group(1)):
-            yield m.group(1)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        yield from _bodies_in_headline(title, text)
+    lines = [_MARKUP.sub("", ln.strip()).strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln]
     # a short line just above the report's title line: "宝鸡高新区管委会\n2019年度信息公开工作报告"
     for i, line in enumerate(lines[:14]):
-        if REPORT_TITLE.search(nfkc(line)) and i > 0:
+        if REPORT_TITLE.search(line) and i > 0:
             prev = lines[i - 1]
-            if len(prev) <= 25 and BODY_SUFFIX.search(prev) and not REPORT_TITLE.search(nfkc(prev)):
+            if len(prev) <= 25 and BODY_SUFFIX.search(prev) and not REPORT_TITLE.search(prev):
                 yield prev
     # the opening names the body: "公布2016年度攸县人民政府政府信息公开工作年度报告", "2016年，攸县人民政府认真…"
-    opening = nfkc(text[:1500])
+    opening = text[:1500]
     for pat in (_BODY_IN_REPORT_NAME, _BODY_AS_SUBJECT):
         for m in pat.finditer(opening):
             name = m.group(1)
             if len(name) >= 3 and BODY_SUFFIX.search(name) and name[0] not in "本我全该":
                 yield name
-    head = nfkc(text[:800])
-    m = re.search(r"(?:来源|发布机构|发文机关|信息来源)\s*[:：]\s*([^\s:：|]{2,30})", head)
-    if m and BODY_SUFFIX.search(m.group(1)):
+    source_line = re.compile(r"(?:来源|发布机构|发文机关|信息来源|发布单位|索引单位)\s*[:：]\s*([^\s:：|<]{2,30})")
+    m = source_line.search(text[:800])
+    if m:
         yield m.group(1)
-    if html:
-        soup = _soup(html)
-        for name in ("ContentSource", "contentsource", "author", "SiteName"):
+    soup = _soup(html) if html else None
+    if soup is not None:
+        for name in ("ContentSource", "contentsource", "author", "Author"):
             tag = soup.find("meta", attrs={"name": name})
-            if tag and tag.get("content") and BODY_SUFFIX.search(tag["content"].strip()):
-                yield tag["content"].strip()
-        m = re.search(r"(?:来源|发布机构)\s*[:：]\s*([^\s<:：|]{2,30})", nfkc(soup.get_text(" ")[:3000]))
-        if m and BODY_SUFFIX.search(m.group(1)):
+            if tag and tag.get("content"):
+                yield norm(tag["content"].strip())
+        m = source_line.search(norm(soup.get_text(" ")[:3000]))
+        if m:
             yield m.group(1)
     # a signature line near the end: "衡阳市教育局\n2021年1月20日"
-    for i in range(len(lines) - 1, max(len(lines) - 6, 0), -1):
-        if re.match(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月", nfkc(lines[i])) and i > 0:
+    for i in range(len(lines) - 1, max(len(lines) - 8, 0), -1):
+        if re.match(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月", _cn_year(lines[i])) and i > 0:
             prev = lines[i - 1]
             if len(prev) <= 25 and BODY_SUFFIX.search(prev):
                 yield prev
+    if soup is not None:
+        for name in ("SiteName", "sitename", "site_name", "og:site_name"):
+            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
+            if tag and tag.get("content"):
+                yield norm(tag["content"].strip())
+        if soup.title and soup.title.string:
+            parts = [p for p in _SITE_SPLIT.split(norm(soup.title.string)) if p]
+            if len(parts) > 1:
+                yield parts[-1]
 
 
 _DATE_PATTERNS = (
@@ -330,52 +504,76 @@ def published_of(html: str | None, text: str) -> str | None:
                     return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
         text = nfkc(soup.get_text(" ")) + "\n" + text
     for pat in _DATE_PATTERNS:
-        m = pat.search(nfkc(text[:5000]))
+        m = pat.search(norm(text[:5000]))
         if m:
             return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
     return None
 
 
+def _text_decision(stext: str, has_statistics: bool) -> tuple[bool, str, str]:
+    """(is_report, doc_type, reason) from the text when no headline decides."""
+    head = stext[:400]
+    evidence = sum(1 for w in EVIDENCE if w in stext)
+    first = next((ln for ln in head.splitlines() if ln.strip()), "")
+    kind = headline_kind(_clean_title(first) or "")[0]
+    if kind not in (None, "report") and not REPORT_TITLE.search(first):
+        return False, kind, f"首行为其他文件：{first.strip()} (first line names another document: {kind})"
+    if REPORT_TITLE.search(head) and headline_kind(head[:60])[0] in (None, "report") and evidence >= 3:
+        return True, "report", "正文开头为政府信息公开工作年度报告 (text opens as an information-disclosure annual report)"
+    if REPORT_OPENING.search(re.sub(r"\s+", "", stext[:1200])) and evidence >= 3:
+        return True, "report", "正文开头说明本年度报告依条例编制 (text opens as a report compiled under the Regulations)"
+    if len(set(m.group(0).strip() for m in REPORT_SECTIONS.finditer(stext))) >= 3 and evidence >= 3:
+        return True, "report", "按年度报告格式分节 (laid out in the sections of the national report format)"
+    if has_statistics and evidence >= 3:
+        return True, "report", "含全国统一格式统计表 (carries the national statistics table)"
+    return False, "other", "无政府信息公开年度报告特征 (no sign of an information-disclosure annual report)"
+
+
 def classify(html: str | None, text: str, link_text: str | None = None, source_body: str | None = None,
              has_statistics: bool = False, filename: str | None = None) -> Facts:
+    """Report or not, and why, from the document's own headline (its h1/meta title, the title
+    the list page gave the link, its first line): never from breadcrumbs, the column name or
+    the site's <title> suffix. A headline that names another kind of document decides "not a
+    report" even when it ends in 年度报告; without a telling headline the text decides."""
     html = _soup(html) if html else None  # parsed once for title, date and body
+    stext = norm(text)
     cands = title_candidates(html, text, link_text)
     if filename and re.search(f"[{_CJK_CHARS}]", filename):  # "统计表.xls" names something; "P0202.pdf" does not
         cands.append(re.sub(r"\.\w{2,4}$", "", filename))
-    title = choose_title(cands)
-    # The page's own headline (meta, h1, <title>) outranks a report name quoted in its text:
-    # a 指南 that mentions "年度报告" is still a 指南.
-    primary = cands[0] if cands and html else None
-    if primary and primary != title and NOT_REPORT_TITLE.search(nfkc(primary)) \
-            and not re.search(r"(年度报告|年报)$", nfkc(primary)):
-        title = primary
-    ntitle = nfkc(title or "")
-    head = nfkc(text[:400])
-    evidence = sum(1 for w in EVIDENCE if w in text)
-    if title and NOT_REPORT_TITLE.search(ntitle) and not re.search(r"(年度报告|年报)$", ntitle):
-        is_report, reason = False, f"title names another kind of document: {title}"
-    elif title and REPORT_TITLE.search(ntitle):
-        is_report, reason = True, "title names an information-disclosure annual report"
-    elif REPORT_TITLE.search(head) and not NOT_REPORT_TITLE.search(head[:60]) and evidence >= 3:
-        is_report, reason = True, "text opens as an information-disclosure annual report"
-    elif len(set(m.group(0).strip() for m in REPORT_SECTIONS.finditer(text))) >= 3 and evidence >= 3:
-        is_report, reason = True, "laid out in the sections of the national report format"
-    elif has_statistics and evidence >= 3:
-        is_report, reason = True, "carries the national statistics table"
+    headline = choose_headline(cands)
+    title = headline or choose_title(cands)
+    kind, kind_zh, kind_en = headline_kind(headline) if headline else (None, "", "")
+    if kind == "correction":
+        is_report, doc_type = False, "correction"
+        reason = f"标题为更正说明：{headline} (headline names a correction of a report)"
+    elif kind not in (None, "report"):
+        is_report, doc_type = False, kind
+        reason = f"标题为其他文件（{kind_zh}）：{headline} (headline names another document: {kind_en})"
+    elif kind == "report":
+        is_report, doc_type = True, "report"
+        reason = f"标题为政府信息公开工作年度报告：{headline} (headline names an information-disclosure annual report)"
     else:
-        is_report, reason = False, "no sign of an information-disclosure annual report"
+        is_report, doc_type, reason = _text_decision(stext, has_statistics)
+        if not is_report and headline:
+            reason = f"{reason}；标题：{headline}"
     published = published_of(html, text)
-    year = year_of(title, text, published) if is_report else None
-    body = body_of(title, text, html, source_body) if is_report else None
-    if is_report and not (title and REPORT_TITLE.search(ntitle)):
+    year = body = None
+    if is_report or doc_type == "correction":
+        # a correction names the report it corrects: its body and year link the two
+        year = year_of(title, stext, published if is_report else None)
+        body = body_of(title, stext, html, source_body)
+    if is_report and not (title and REPORT_TITLE.search(norm(title))):
         # no report title: the statistics table's caption names body and year
-        for line in text.splitlines():
+        for line in stext.splitlines():
             m = _TABLE_CAPTION.match(nfkc(line.strip()))
             if m:
-                body = body or m.group(1).strip(" :：")
+                caption_body = m.group(1).strip(" :：")
+                body = body or (caption_body if plausible_body(caption_body) else None)
                 year = int(m.group(2))
                 break
-    return Facts(is_report, title, body, year, published, reason, cands)
+    if title and generic_title(title):
+        title = None
+    return Facts(is_report, title, body, year, published, reason, cands, doc_type)
 
 
 # -- the extract-file contract -----------------------------------------------------
@@ -396,7 +594,7 @@ def read_document(data: bytes, content_type: str | None = None, filename: str | 
         return {"kind": "html", "html": html, "text": page_text(html), "grids": None, "ocr": False,
                 "encoding": encoding}
     if kind == "text":
-        return {"kind": "text", "html": None, "text": _tidy(decode_text(data)), "grids": None, "ocr": False,
+        return {"kind": "text", "html": None, "text": _tidy(decode_text(data), cells=True), "grids": None, "ocr": False,
                 "encoding": None}
     try:
         from nianbao.extract.attachments import AttachmentError, read_attachment_safely as reader
@@ -461,6 +659,7 @@ def to_json(a: Analysis, url: str | None = None) -> dict:
         "kind": a.doc["kind"],
         "encoding": a.doc["encoding"],
         "reason": a.facts.reason,
+        "doc_type": a.facts.doc_type,
         "metric_details": [m.to_dict() for m in a.stats.metrics] if report else [],
         "harmonized_details": [h.to_dict() for h in a.stats.harmonized] if report else [],
         "notes": a.stats.notes,

@@ -14,6 +14,7 @@ import itertools
 import re
 import unicodedata
 
+from .chinese import to_simplified
 from .model import Grid
 from .shapes import T2_CANONICAL, t2_entity
 from .templates import codes_of, drop_parentheticals, strip_numbering
@@ -221,15 +222,18 @@ def _t2_rows(text: str, template: str) -> list[list[str]]:
     out: list[list[str]] = []
     canon = T2_CANONICAL[template]
     entity = re.compile(r"(规章|行政规范性文件|规范性文件|行政许可|其他对外管理服务事项|行政处罚|行政强制|"
-                        r"行政事业性收费|政府集中采购)[ \t\ue000]*(?=[\d\ue000])")
+                        r"行政事业性收费|政府集中采购)[ \t]*(?=[\d\ue000])")
     for m in entity.finditer(text, max(0, text.find("信息内容"))):
         ent = t2_entity(m.group(1))
         keys = canon.get(ent or "")
         if not keys:
             continue
-        part = _value_part(text[m.end(): m.end() + 60], "")
+        chunk = text[m.end(): m.end() + 60]
+        part = _value_part(chunk, "")
         if not part:
             continue
+        if re.match(r"[-－.,，]", chunk[len(part):]):
+            continue                  # "249-50": a sign or decimal point the split cannot place
         sols = decode(part, len(keys), _no_rule)
         if len(sols) == 1:
             out.append(["信息内容"] + [_header(k) for k in keys])
@@ -278,6 +282,7 @@ def _looks_flattened(text: str) -> bool:
 
 
 def grids_from_flattened(text: str) -> list[Grid]:
+    text = to_simplified(text)
     if not text or not _looks_flattened(text):
         return []
     text = text.replace("&nbsp;", _BLANK).replace("\u00a0", _BLANK)

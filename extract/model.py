@@ -54,6 +54,7 @@ class Check:
     rule: str
     ok: bool
     detail: str
+    checked: bool = True      # False: cells the rule needs are missing, so it was not evaluated (ok stays True)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .chinese import to_simplified
 from .model import Harmonized
 from .templates import cn_to_int, load_harmonized
 
@@ -193,7 +194,7 @@ def _outcomes(off: int, clause: str, found: _Found):
 def template_by_text(text: str, year: int | None = None) -> str | None:
     """The template a report without a table in its text follows, from the notice it cites
     or, for the post-2019 structure (收到和处理政府信息公开申请情况), from the year reported on."""
-    t = unicodedata.normalize("NFKC", text or "")
+    t = to_simplified(unicodedata.normalize("NFKC", text or ""))
     if re.search(r"国办公开办函\s*[〔\[(（]?\s*2021\s*[〕\])）]?\s*30\s*号", t):
         return "gk2021"
     if re.search(r"国办公开办函\s*[〔\[(（]?\s*2019\s*[〕\])）]?\s*60\s*号", t):
@@ -205,7 +206,8 @@ def template_by_text(text: str, year: int | None = None) -> str | None:
 
 def narrative_values(text: str) -> dict[str, tuple[float, bool, str, int]]:
     """name → (value, approximate, raw clause, offset); conflicting figures are dropped."""
-    text = unicodedata.normalize("NFKC", text or "")
+    found_as = unicodedata.normalize("NFKC", text or "")
+    text = to_simplified(found_as)        # same length: offsets and clauses map back to the text as found
     found = _Found()
     for off, clause, sentence in _clauses(text):
         if "|" in clause or "\t" in clause:
@@ -221,6 +223,12 @@ def narrative_values(text: str) -> dict[str, tuple[float, bool, str, int]]:
     weak = found.values.pop("proactive_items_weak", None)
     if weak and "proactive_items" not in found.values:
         found.values["proactive_items"] = weak
+    if text is not found_as:
+        for values in found.values.values():
+            for i, (value, approx, raw, off) in enumerate(values):
+                at = text.find(raw, off)
+                if at >= 0:
+                    values[i] = (value, approx, found_as[at:at + len(raw)], off)
     out = {}
     for name, values in found.values.items():
         distinct = {v for v, *_ in values}

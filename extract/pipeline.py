@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from multiprocessing import get_context
 
-from nianbao.archive.store import Archive
+from nianbao.archive.store import Archive, BodyTooLarge
 from nianbao.db import ensure_derived_schema, transaction
 from nianbao.extract.dictionary import load_dictionary
 from nianbao.extract.document import Analysis, UnreadableDocument, analyse
@@ -95,12 +95,12 @@ def analyse_capture(archive: Archive, cap: dict) -> Outcome:
         stored = archive.read(cap["id"])
         a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
                     cap["filename"], cap["link_text"])
-    except UnreadableDocument as e:
-        return Outcome(error={"is_report": 0, "error": str(e), "reason": "unreadable"})
+    except (UnreadableDocument, BodyTooLarge) as e:
+        return Outcome(error={"is_report": 0, "error": str(e), "reason": "无法读取 (unreadable)", "doc_type": "unreadable"})
     except Exception as e:  # a broken page must never stop the rest
         logger.exception("extraction failed for %s", cap["url"])
         return Outcome(error={"is_report": 0, "error": f"{e.__class__.__name__}: {e}",
-                              "reason": "extraction error"})
+                              "reason": "提取出错 (extraction error)", "doc_type": "error"})
     # the writer needs the text, not the parsed page: keep the trip back small
     a.doc = {k: v for k, v in a.doc.items() if k not in ("html", "grids")}
     segments = segment_report(a.facts.title, a.facts.body, a.doc["text"]) if a.facts.is_report else None
@@ -175,7 +175,7 @@ def _outcomes(db, archive_dir, caps: list[dict], workers: int):
                 continue
             except Exception as e:  # the worker's answer did not come back (e.g. cannot be pickled)
                 logger.error("extraction failed for %s: %r", cap["url"], e)
-                outcome = Outcome(error={"is_report": 0, "reason": "extraction error",
+                outcome = Outcome(error={"is_report": 0, "reason": "提取出错 (extraction error)", "doc_type": "error",
                                          "error": f"{e.__class__.__name__}: {e}"})
             yield cap, outcome
     finally:
@@ -188,10 +188,10 @@ def _alone(pool, cap: dict) -> Outcome:
         return executor.submit(_work, cap).result()
     except BrokenProcessPool:
         logger.error("extraction process died on %s", cap["url"])
-        return Outcome(error={"is_report": 0, "reason": "extraction error",
+        return Outcome(error={"is_report": 0, "reason": "提取出错 (extraction error)", "doc_type": "error",
                               "error": "the extraction process died reading this document"})
     except Exception as e:
-        return Outcome(error={"is_report": 0, "reason": "extraction error", "error": f"{e.__class__.__name__}: {e}"})
+        return Outcome(error={"is_report": 0, "reason": "提取出错 (extraction error)", "doc_type": "error", "error": f"{e.__class__.__name__}: {e}"})
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -337,7 +337,8 @@ def _write(db, T: dict, cap: dict, out: Outcome, only_new: bool, counts: dict) -
             doc_row.update(out.error)
             counts["errors"] += 1
         else:
-            doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason)
+            doc_row.update(title=a.facts.title, is_report=int(a.facts.is_report), reason=a.facts.reason,
+                           doc_type=a.facts.doc_type)
             parent = None
             if cap["kind"] == "attachment" and cap["referer"]:
                 parent = db.execute(f"SELECT id FROM [{T['reports']}] WHERE url = ?", [cap["referer"]]).fetchone()

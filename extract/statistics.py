@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .checks import run_checks
+from .chinese import to_simplified
 from .harmonize import harmonize
 from .model import Grid, Metric, Statistics
 from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICAL, RowEntry,
@@ -94,7 +95,7 @@ def _update_header(state: _State, row: list[str], kind: str) -> None:
         state.header_rows.append(row)
         state.col_keys = _col_keys(state.header_rows, kind)
         state.col_unit_yuan = {c for c in range(len(row))
-                               if "元" in row[c] and "万元" not in row[c]}
+                               if "元" in row[c] and "万元" not in to_simplified(row[c])}
     else:
         key = _key_of(kind, distinct[0]) if distinct else None
         if key:
@@ -244,14 +245,20 @@ def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -
 def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     keys = state.col_keys if state.header_kind == "t3" else {}
     pairs = _by_header(rest, keys, 7)
+    guessed = False
     if pairs is None:
-        pairs = _positional(rest, APPLICANT_KEYS) or _pushed_blanks(entry, rest, state)
+        pairs = _positional(rest, APPLICANT_KEYS)
+        if not pairs:
+            pairs = _pushed_blanks(entry, rest, state)
+            guessed = bool(pairs)
     out = []
     for key, cell in pairs:
         code = entry.columns.get(key)
         if code:
             m = _metric(state, code, cell, grid, labels, key)
             if m:
+                if guessed:
+                    m.source["placement"] = "guessed"     # checks.py leaves it out of every rule
                 out.append(m)
     return out
 
@@ -262,14 +269,13 @@ def _pushed_blanks(entry: RowEntry, rest, state) -> list[tuple[str, str]]:
     With exactly two figures, the second is the 总计 when they are equal: one applicant column
     holds them all; reports overwhelmingly mean 自然人 (individuals), and the other four-plus
     columns were blank. Otherwise the positions of the figures are unknown and nothing is taken.
+    The other columns are not recorded as blank: the report does not state them, so the rules
+    that need them are not checked (a wrong guess must not raise an alarm).
     """
     cells = [v for _, v in rest if v]
     nums = [parse_number(v) for v in cells]
     if len(cells) != 2 or any(n is None for n in nums) or nums[0].value != nums[1].value:
         return []
-    for key in APPLICANT_KEYS[1:-1]:
-        if key in entry.columns:
-            state.blank.add(entry.columns[key])
     return [("natural_person", cells[0]), ("total", cells[1])]
 
 
@@ -319,6 +325,77 @@ def _map_t4(labels, rest, grid, state) -> list[Metric]:
     return out
 
 
+# ------------------------------------------------------------------ label and value blocks
+
+MIN_BLOCK_ROWS = 3
+
+
+def _label_only(row: list[str]) -> bool:
+    filled = [c for c in row if c]
+    return len(filled) == 1 and row[0] == filled[0] and _kind(filled[0]) == "label"
+
+
+def _values_only(row: list[str]) -> bool:
+    filled = [c for c in row if c]
+    return len(filled) >= 2 and all(_kind(c) == "value" for c in filled)
+
+
+def _pair_blocks(rows: list[tuple[int, list[str]]], template: str, entries) -> list[tuple[int, list[str]]]:
+    """Table 三 written by a converter as a block of row labels, then a block of value rows.
+
+    The labels that name a row of the template (group labels such as （三）不予公开 name none)
+    are paired with the value rows in order when there are as many of each and every value row
+    has the seven columns; the pairing is kept only when table 三's sum rules confirm it (every
+    column's result rows add up to 总计, new + carried-in = 总计 + carried-out). Otherwise both
+    blocks stay as they are and give nothing: a shifted row would store wrong figures.
+    """
+    out: list[tuple[int, list[str]]] = []
+    i, n = 0, len(rows)
+    while i < n:
+        j = i
+        while j < n and _label_only(rows[j][1]):
+            j += 1
+        k = j
+        while k < n and _values_only(rows[k][1]):
+            k += 1
+        if j - i >= MIN_BLOCK_ROWS and k - j >= MIN_BLOCK_ROWS:
+            paired = _pair_t3(rows[i:j], rows[j:k], template, entries)
+            out += paired if paired is not None else rows[i:k]
+            i = k
+        elif j > i:
+            out += rows[i:j]
+            i = j
+        else:
+            out.append(rows[i])
+            i += 1
+    return out
+
+
+def _pair_t3(labels, values, template: str, entries):
+    state = _State(template)
+    matched = []
+    for _, row in labels:
+        e = _best_entry([row[0]], entries, state, ("t3",))
+        if e is not None:
+            matched.append((row[0], e))
+            state.section = e.section
+    cells = [[c for c in row if c] for _, row in values]
+    if len(matched) != len(values) or any(len(c) != len(APPLICANT_KEYS) for c in cells):
+        return None
+    figures: list[Metric] = []
+    for (_, e), row in zip(matched, cells):
+        for key, cell in zip(APPLICANT_KEYS, row):
+            code = e.columns.get(key)
+            num = parse_number(cell)
+            if code and num is not None:
+                figures.append(Metric(code=code, value=num.value, unit=None, raw=cell, method="text-layout"))
+    column_rules = [c for c in run_checks(figures, template)
+                    if c.rule.startswith(("table3.balance", "table3.result_total"))]
+    if len(column_rules) < len(APPLICANT_KEYS) or not all(c.ok for c in column_rules):
+        return None
+    return [(r, [label] + row) for (label, _), (r, _), row in zip(matched, values, cells)]
+
+
 def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]:
     """Metrics of `template` found in the grids (first value per code wins), and the codes
     whose cells were present but empty."""
@@ -329,8 +406,10 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
     wrapped: str | None = None        # label of a figure-less row that matched nothing
     for grid in grids:
         widths = getattr(grid, "row_widths", None)
-        for r, row in enumerate(grid.cells):
-            row = [clean_cell(c) for c in (row[:widths[r]] if widths else row)]
+        rows = [(r, [clean_cell(c) for c in (row[:widths[r]] if widths else row)]) for r, row in enumerate(grid.cells)]
+        if grid.origin.startswith("text") and template != "gk2008":
+            rows = _pair_blocks(rows, template, entries)
+        for r, row in rows:
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None
@@ -439,7 +518,7 @@ def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = N
     for h in told:
         if h.name not in have:
             harmonized.append(h)
-    checks = run_checks(metrics, template, blank)
+    checks = run_checks(metrics, template, blank, report_unchecked=True)
     checks += cross_checks(have, told)
     return Statistics(template=template, metrics=metrics, harmonized=harmonized, checks=checks,
                       notes=notes)
@@ -458,5 +537,6 @@ def cross_checks(from_table: dict, from_text: list) -> list:
             continue
         ok = abs(float(t.value) - float(h.value)) <= 1e-6
         out.append(Check(rule=f"text_vs_table[{h.name}]", ok=ok,
-                         detail=f"table {t.value} {'=' if ok else '≠'} text {h.value} ({h.raw})"))
+                         detail=f"正文与表格数字{'一致' if ok else '不一致'}：table {t.value} {'=' if ok else '≠'} "
+                                f"text {h.value} ({h.raw})"))
     return out

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .chinese import to_simplified
+
 SPEC_DIR = Path(__file__).parent / "spec"
 TEMPLATES = ("gk2008", "gk2019", "gk2021")
 
@@ -87,9 +89,11 @@ def strip_numbering(label: str) -> str:
     return t
 
 
+@functools.lru_cache(maxsize=200_000)
 def norm_label(label: str | None) -> str:
-    """Label as compared with spec labels: no spaces, no numbering, half-width, typos fixed."""
-    t = clean_cell(label)
+    """Label as compared with spec labels: no spaces, no numbering, half-width, simplified
+    characters (申請 → 申请), typos fixed."""
+    t = to_simplified(clean_cell(label))
     t = strip_numbering(t)
     t = t.replace("条列", "条例").replace("政务微", "政务微").replace("政府微博", "政务微博")
     t = t.replace("政府微信", "政务微信").replace("其它", "其他").replace("合计", "总计")
@@ -157,7 +161,7 @@ def is_dash(t: str) -> bool:
 
 
 def is_unit_cell(t: str) -> bool:
-    t = clean_cell(t)
+    t = to_simplified(clean_cell(t))
     return t in UNIT_TOKENS or is_dash(t) and len(t) >= 2 or t in {"单位", "计量单位"}
 
 
@@ -177,7 +181,7 @@ def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber |
     无, 0, /, —, －, ― mean 0; "42703(“12345”热线回复数)" keeps the number; "251000元" in a
     万元 column becomes 25.1; "-3", "－3", "减少3", "减3" are negative.
     """
-    t = clean_cell(cell)
+    t = to_simplified(clean_cell(cell))      # 無, 減少, 條: read in simplified form
     if not t:
         return None
     if t in _ZERO_WORDS or is_dash(t):

@@ -72,16 +72,36 @@ def _unbalanced(label: str) -> bool:
     return label.count("(") > label.count(")")
 
 
+def _label_less(cells: list[str]) -> bool:
+    """A row of figures whose label a converter put on the line before ("5 0 0 0 0 0 5")."""
+    filled = [c for c in cells if c]
+    return len(filled) >= 2 and all(_kind(c) == "value" for c in filled) and bool(cells[0])
+
+
 def _rows_of_region(lines: list[str]) -> list[list[str]]:
     rows: list[list[str]] = []
     current: list[str] | None = None
     piped = [l.strip() for l in lines if l.count("|") >= 2]
     markdown = sum(l.startswith("|") for l in piped) > len(piped) / 2
-    for line in lines:
-        if line.strip("\r\n") == "":
-            continue                      # row/cell separator
+    filled = [line for line in lines if line.strip("\r\n") != ""]
+    # figures of a loose row: no pipes, no indent and evenly spaced (an indent or a wider gap is
+    # a blank cell whose column is lost: such a row is left out rather than guessed)
+    plain_values = [("|" not in line and not line[:1].isspace() and len(set(re.findall(r"(?<=\S)[ \t\u3000]+(?=\S)", line.strip()))) <= 1
+                     and _label_less(_split_row(line, markdown) or [""])) for line in filled]
+    labels_before = 0                     # label-only rows just before this line
+    for i, line in enumerate(filled):
         multi = _split_row(line, markdown)
         if multi is not None and len([c for c in multi if c]) > 1:
+            # A loose row: its label alone on the line above, its figures on this line. Not when
+            # several labels or several value lines run together: that is a label block and a
+            # value block (paired, if the sum rules confirm it, in statistics.py).
+            if current is not None and len(current) == 1 and plain_values[i] and labels_before <= 2 \
+                    and not (i + 1 < len(filled) and plain_values[i + 1]):
+                current.extend(multi)
+                current = None
+                labels_before = 0
+                continue
+            labels_before = 0
             rows.append(multi)
             current = None
             continue
@@ -93,7 +113,10 @@ def _rows_of_region(lines: list[str]) -> list[list[str]]:
                 continue
             current = [cell]
             rows.append(current)
-        elif current is not None:
+            labels_before += 1
+            continue
+        labels_before = 0
+        if current is not None:
             current.append(cell)
         elif kind != "blank":
             current = ["", cell]
@@ -133,12 +156,28 @@ def _layout(lines: list[str]) -> str:
     return "text-lines"
 
 
+# Converter output inside tables: page-break and page-number lines ("\f", "<!-- page 3 -->",
+# "— 3 —", "第 3 页 共 12 页", "-3-") and markdown rule rows ("|---|:---:|"), which are no row
+# ("---" would read as a dash meaning 0).
+_PAGE_MARKER = re.compile(
+    r"^\s*(?:<!--\s*(?:page|pagebreak|PageBreak|分页)[^>]*-->|<div[^>]*page-break[^>]*>\s*(?:</div>)?|"
+    r"[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[,，/／]?\s*共\s*\d{1,3}\s*页)?|"
+    r"(?:page|Page|PAGE)\s*\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?|\d{1,3}\s*/\s*\d{1,3}\s*页?)\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def converter_noise(line: str) -> bool:
+    return bool(_PAGE_MARKER.match(line) or _MD_RULE.match(line))
+
+
 def grids_from_text(text: str) -> list[Grid]:
     if not text:
         return []
     from .flattened import grids_from_flattened   # late import: flattened uses statistics shapes
 
+    text = text.replace("\f", "\n")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [ln for ln in lines if not converter_noise(ln)]
     grids: list[Grid] = []
     for region in _regions(lines):
         rows = _rows_of_region(region)

@@ -137,12 +137,17 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
                 "id": int, "url": str, "capture_id": int, "kind": str, "content_type": str,
                 "title": str, "is_report": int, "reason": str, "error": str,
                 "report_id": int, "extracted_at": str,
+                # report / correction / other kinds (notice, work-plan, budget, …): what the
+                # report decision took the document for; `reason` says why, Chinese first
+                "doc_type": str,
             },
             pk="id",
             foreign_keys=[("capture_id", "captures", "id")],
         )
         db["documents"].create_index(["url"])
         db["documents"].create_index(["capture_id"], unique=True)
+    elif "doc_type" not in db["documents"].columns_dict:
+        db["documents"].add_column("doc_type", str)  # databases made before the report decision said what a page is
     if "reports" not in names:
         db["reports"].create(
             {

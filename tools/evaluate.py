@@ -72,8 +72,9 @@ def statistics_only(data: bytes, filename: str) -> dict:
             "checks": [c.to_dict() for c in stats.checks]}
 
 
-def predict(case_dir: Path, stage: str = "document") -> dict:
-    """stage "document": the extract-file contract; "statistics": this stage on its own."""
+def predict(case_dir: Path, stage: str = "document", link_text: str | None = None) -> dict:
+    """stage "document": the extract-file contract; "statistics": this stage on its own.
+    `link_text`: the title the list page gave the link (a case's expected "link_text")."""
     doc = next(p for p in sorted(case_dir.iterdir()) if p.name.startswith("document."))
     data = doc.read_bytes()
     if stage == "statistics":
@@ -82,7 +83,7 @@ def predict(case_dir: Path, stage: str = "document") -> dict:
         from nianbao.extract.document import extract_file_json  # type: ignore[import-not-found]
     except ImportError:
         return fallback_extract(data, doc.name)
-    return extract_file_json(data, url=None, content_type=None, filename=doc.name)
+    return extract_file_json(data, url=None, content_type=None, filename=doc.name, link_text=link_text)
 
 
 # ------------------------------------------------------------------ scoring
@@ -148,29 +149,59 @@ def same_body(got: str | None, expected: str | None) -> bool:
     return len(short) >= 2 and long_.endswith(short)
 
 
+def _kinds(case_name: str, expected: dict) -> list[str]:
+    """Failure kinds of issue 13 a case measures: "distractor" (a page whose headline names
+    another document), "converter" (converter-made text layouts), "traditional" (繁體), "column"
+    (a report in a report column's page chrome)."""
+    kind = expected.get("kind")
+    return [kind] if isinstance(kind, str) else list(kind or [])
+
+
 def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "document") -> dict:
     cells_by_template: dict[str, _PR] = defaultdict(_PR)
     cells_by_layout: dict[str, _PR] = defaultdict(_PR)
+    cells_by_kind: dict[str, _PR] = defaultdict(_PR)
     cells_all, harm_all = _PR(), _PR()
     counts = defaultdict(lambda: [0, 0])      # field → [correct, scored]
     non_report_fp = [0, 0]
+    distractors = {"kept_out": 0, "of": 0, "doc_type_right": 0}
+    consistent = {"alarmed": 0, "of": 0}
     check_agree = [0, 0]
     cases = []
     for case_dir, expected in load_cases(cases_dir, split):
+        kinds = _kinds(case_dir.name, expected)
         try:
-            pred = predict(case_dir, stage)
+            pred = predict(case_dir, stage, expected.get("link_text"))
             error = None
         except Exception as exc:  # a crash is a wrong answer, not a stop
             pred, error = {"metrics": {}, "harmonized": {}, "checks": []}, f"{type(exc).__name__}: {exc}"
-        row = {"case": case_dir.name, "error": error}
+        row = {"case": case_dir.name, "error": error, "kinds": kinds}
+        if expected.get("doc_type") and pred.get("is_report") is not None:
+            counts["doc_type"][0] += int(pred.get("doc_type") == expected["doc_type"])
+            counts["doc_type"][1] += 1
+            row["doc_type"] = (pred.get("doc_type"), expected["doc_type"])
+        if expected.get("title") and pred.get("is_report") is not None:
+            counts["title"][0] += int(_same_title(pred.get("title"), expected["title"]))
+            counts["title"][1] += 1
+            row["title"] = (pred.get("title"), expected["title"])
         if not expected.get("is_report", True):
             non_report_fp[1] += 1
             wrong = bool(pred.get("is_report")) or (pred.get("is_report") is None and bool(pred.get("metrics")))
             non_report_fp[0] += int(wrong)
             row["non_report_false_positive"] = wrong
+            if "distractor" in kinds:
+                distractors["of"] += 1
+                distractors["kept_out"] += int(not wrong)
+                distractors["doc_type_right"] += int(pred.get("doc_type") == expected.get("doc_type"))
             if pred.get("is_report") is not None:
                 counts["is_report"][0] += int(not pred.get("is_report"))
                 counts["is_report"][1] += 1
+            if expected.get("doc_type") == "correction" and pred.get("is_report") is not None:
+                # a correction carries body and year, so it can be linked to its report
+                for field in ("year", "body"):
+                    same = same_body if field == "body" else (lambda a, b: a == b)
+                    counts[f"correction_{field}"][0] += int(same(pred.get(field), expected.get(field)))
+                    counts[f"correction_{field}"][1] += 1
             cases.append(row)
             continue
         if pred.get("is_report") is not None:
@@ -186,7 +217,8 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
         template = expected.get("template") or "none"
         layout = expected.get("layout") or "unknown"
         if em or pm:
-            for pr in (cells_all, cells_by_template[template], cells_by_layout[layout]):
+            for pr in (cells_all, cells_by_template[template], cells_by_layout[layout],
+                       *(cells_by_kind[k] for k in kinds)):
                 pr.add(pm, em)
         harm_all.add(pred.get("harmonized") or {}, expected.get("harmonized") or {})
         exp_flag = bool(expected.get("failing_rules"))
@@ -194,6 +226,9 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
         if pm or em:
             check_agree[1] += 1
             check_agree[0] += int(exp_flag == got_flag)
+            if not exp_flag:
+                consistent["of"] += 1
+                consistent["alarmed"] += int(got_flag)
         wrong_cells = sorted(k for k, v in pm.items() if k not in em or not _equal(v, em[k]))
         missed = sorted(k for k in em if not (k in pm and _equal(pm[k], em[k])))
         row.update({"template": pred.get("template"), "expected_template": expected.get("template"),
@@ -211,12 +246,21 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
         "cells_by_template": {k: v.as_dict() for k, v in sorted(cells_by_template.items())},
         "cells_by_layout": {k: v.as_dict() for k, v in sorted(cells_by_layout.items())},
         "harmonized": harm_all.as_dict(),
+        "cells_by_kind": {k: v.as_dict() for k, v in sorted(cells_by_kind.items())},
         "accuracy": {k: (c / n if n else None) for k, (c, n) in counts.items()},
         "non_report_false_positives": {"count": non_report_fp[0], "of": non_report_fp[1]},
+        "distractors": distractors | {"accuracy": distractors["kept_out"] / distractors["of"]
+                                      if distractors["of"] else None},
+        "consistent_reports_alarmed": consistent,
         "check_agreement": {"agree": check_agree[0], "of": check_agree[1],
                             "rate": check_agree[0] / check_agree[1] if check_agree[1] else None},
         "cases": cases,
     }
+
+
+def _same_title(got: str | None, expected: str) -> bool:
+    import re
+    return bool(got) and re.sub(r"\s+", "", got) == re.sub(r"\s+", "", expected)
 
 
 def _f(x) -> str:
@@ -245,9 +289,21 @@ def format_report(result: dict, verbose: bool = False) -> str:
     lines.append(f"non-report false positives: {nr['count']} of {nr['of']}")
     ca = result["check_agreement"]
     lines.append(f"check agreement: {ca['agree']} of {ca['of']} ({_f(ca['rate'])})")
+    lines.append("failure kinds (issue 13)")
+    d = result["distractors"]
+    if d["of"]:
+        lines.append(f"  report decision on distractors  kept out {d['kept_out']} of {d['of']} "
+                     f"({_f(d['accuracy'])}), doc_type right {d['doc_type_right']} of {d['of']}")
+    for kind in ("converter", "traditional", "column"):
+        if kind in result["cells_by_kind"]:
+            pr_line(f"{kind} layouts" if kind == "converter" else f"{kind} reports", result["cells_by_kind"][kind])
+    cr = result["consistent_reports_alarmed"]
+    lines.append(f"  consistent reports alarmed      {cr['alarmed']} of {cr['of']}")
     for row in result["cases"]:
         bad = row.get("error") or row.get("wrong") or row.get("missed") or row.get("harmonized_wrong") \
-            or row.get("non_report_false_positive") or row.get("flag_expected") != row.get("flag_got")
+            or row.get("non_report_false_positive") or row.get("flag_expected") != row.get("flag_got") \
+            or (row.get("doc_type") and row["doc_type"][0] != row["doc_type"][1]) \
+            or (row.get("title") and not _same_title(*row["title"]))
         if not (verbose or bad):
             continue
         lines.append(f"- {row['case']}: template {row.get('template')} (expected {row.get('expected_template')})")
@@ -260,6 +316,10 @@ def format_report(result: dict, verbose: bool = False) -> str:
             lines.append(f"    failing-rule flag expected {row.get('flag_expected')} got {row.get('flag_got')}")
         if row.get("non_report_false_positive"):
             lines.append("    non-report taken as report / given metrics")
+        if row.get("doc_type") and row["doc_type"][0] != row["doc_type"][1]:
+            lines.append(f"    doc_type {row['doc_type'][0]} (expected {row['doc_type'][1]})")
+        if row.get("title") and not _same_title(*row["title"]):
+            lines.append(f"    title {row['title'][0]!r} (expected {row['title'][1]!r})")
     return "\n".join(lines)
 
 
