@@ -301,7 +301,8 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
     import numpy as np
     from PIL import Image
     Image.MAX_IMAGE_PIXELS = 200_000_000
-    gray = np.asarray(Image.open(png).convert("L"))
+    from .ocr_image import preprocess
+    gray, angle = preprocess(np.asarray(Image.open(png).convert("L")))
     tables, lines = find_tables(gray)
     warns: list[str] = []
     if lines.any():
@@ -358,4 +359,6 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
     text = "\n".join(t for _, t in items if t)
     if not words:
         warns.append(f"page {pno + 1}: OCR found no text")
+    elif abs(angle) >= 0.05:
+        warns.append(f"page {pno + 1}: scan straightened by {-angle:+.2f}°")
     return OcrPage(text=text, pieces=pieces, warnings=warns)
