@@ -64,7 +64,10 @@ def ocr_pdf_pages(pdf_bytes: bytes, pages: list[int], dpi: int = OCR_DPI) -> lis
 
 def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        # one thread: Tesseract's OpenMP threads only fight each other on a busy machine
+        env = dict(os.environ)
+        env.setdefault("OMP_THREAD_LIMIT", "1")
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         raise AttachmentError(f"timeout: {what} took more than {timeout:.0f} s") from None
 
@@ -224,6 +227,7 @@ class _Word:
     height: int
     line: tuple[int, int, int]
     conf: float
+    page: int = 0               # image of a multi-image input (0-based)
 
     @property
     def cx(self) -> float:
@@ -235,7 +239,12 @@ class _Word:
 
 
 def run_tesseract(png: str, lang: str = OCR_LANG, psm: int = 6) -> list[_Word]:
-    r = _run(["tesseract", png, "stdout", "-l", lang, "--psm", str(psm), "tsv"],
+    return run_tesseract_words(png, lang, psm, [])
+
+
+def run_tesseract_words(png: str, lang: str, psm: int, extra: list[str]) -> list[_Word]:
+    """Word boxes of an image (or of a file listing images: then _Word.page says which)."""
+    r = _run(["tesseract", png, "stdout", "-l", lang, "--psm", str(psm), *extra, "tsv"],
              TESSERACT_TIMEOUT, "OCR of one page")
     if r.returncode != 0:
         msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -260,7 +269,7 @@ def run_tesseract(png: str, lang: str = OCR_LANG, psm: int = 6) -> list[_Word]:
         words.append(_Word(text, int(row[col["left"]]), int(row[col["top"]]),
                            int(row[col["width"]]), int(row[col["height"]]),
                            (int(row[col["block_num"]]), int(row[col["par_num"]]), int(row[col["line_num"]])),
-                           conf))
+                           conf, int(row[col["page_num"]]) - 1 if "page_num" in col else 0))
     return words
 
 
@@ -297,15 +306,30 @@ def _lines(words: list[_Word]) -> list[list[_Word]]:
     return lines
 
 
+def _cell_boxes(t: _Table, margin: int = 5) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """Pixel box inside the ruling lines of each (merged) cell, keyed by its top-left cell."""
+    spans: dict[tuple[int, int], list[int]] = {}
+    for i, row in enumerate(t.owner):
+        for j, o in enumerate(row):
+            s = spans.setdefault(o, [i, j, i, j])
+            s[2], s[3] = max(s[2], i), max(s[3], j)
+    return {o: (t.xs[j0] + margin, t.ys[i0] + margin, t.xs[j1 + 1] - margin + 1, t.ys[i1 + 1] - margin + 1)
+            for o, (i0, j0, i1, j1) in spans.items()}
+
+
 def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
+    """One page: straighten and binarise, find ruled tables, read them cell by cell
+    (ocr_cells), read the rest of the page as text lines."""
     import numpy as np
     from PIL import Image
+    from .ocr_cells import read_cells
+    from .ocr_image import preprocess
     Image.MAX_IMAGE_PIXELS = 200_000_000
-    gray = np.asarray(Image.open(png).convert("L"))
+    gray, angle = preprocess(np.asarray(Image.open(png).convert("L")))
     tables, lines = find_tables(gray)
     warns: list[str] = []
+    cleaned = gray.copy()
     if lines.any():
-        cleaned = gray.copy()
         # erase the ruling lines and a 1 px halo so no "|" survives
         halo = lines.copy()
         halo[1:, :] |= lines[:-1, :]
@@ -313,49 +337,49 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
         halo[:, 1:] |= lines[:, :-1]
         halo[:, :-1] |= lines[:, 1:]
         cleaned[halo] = 255
-        clean_png = os.path.join(tmp, f"clean{pno}.png")
-        Image.fromarray(cleaned).save(clean_png)
-    else:
-        clean_png = png
-    words = [w for w in run_tesseract(clean_png) if w.text not in ("|", "_", "—") or w.conf > 80]
-    if clean_png != png:
-        os.unlink(clean_png)
 
     pieces: list[dict] = []
-    inside = [False] * len(words)
-    for t in tables:
+    text_img = cleaned.copy()
+    for k, t in enumerate(tables):
         nr, nc = len(t.ys) - 1, len(t.xs) - 1
-        buckets: dict[tuple[int, int], list[_Word]] = {}
-        for k, w in enumerate(words):
-            if not (t.xs[0] <= w.cx <= t.xs[-1] and t.ys[0] <= w.cy <= t.ys[-1]):
-                continue
-            inside[k] = True
-            i = min(max(bisect_right(t.ys, w.cy) - 1, 0), nr - 1)
-            j = min(max(bisect_right(t.xs, w.cx) - 1, 0), nc - 1)
-            buckets.setdefault(t.owner[i][j], []).append(w)
-        texts = {key: "".join(join_words(l) for l in _lines(ws)) for key, ws in buckets.items()}
-        cells = [[texts.get(t.owner[i][j], "") for j in range(nc)] for i in range(nr)]
+        text_img[t.ys[0]:t.ys[-1] + 1, t.xs[0]:t.xs[-1] + 1] = 255
+        boxes = _cell_boxes(t)
+        keys = sorted(boxes)
+        readings = dict(zip(keys, read_cells(cleaned, [boxes[o] for o in keys], tmp, f"p{pno}t{k}")))
+        cells = [[readings[t.owner[i][j]].text for j in range(nc)] for i in range(nr)]
+        meta = [[readings[t.owner[i][j]] if t.owner[i][j] == (i, j) else None for j in range(nc)]
+                for i in range(nr)]
         while cells and not any(cells[-1]):
             cells.pop()
+            meta.pop()
         while cells and not any(cells[0]):
             cells.pop(0)
+            meta.pop(0)
         if not cells or nc < 2:
             continue
-        above = "".join(w.text for w in words if w.cy < t.ys[0])
-        below = "".join(w.text for w in words if w.cy > t.ys[-1])
-        pieces.append({"page": pno, "cells": cells, "top": float(t.ys[0]),
+        pieces.append({"page": pno, "cells": cells, "readings": meta, "top": float(t.ys[0]),
                        "bbox": (float(t.xs[0]), float(t.ys[0]), float(t.xs[-1]), float(t.ys[-1])),
-                       "text_above": above, "text_below": below, "origin": "pdf-ocr"})
+                       "origin": "pdf-ocr"})
+    text_png = os.path.join(tmp, f"text{pno}.png")
+    Image.fromarray(text_img).save(text_png, dpi=(300, 300))
+    words = [w for w in run_tesseract(text_png) if w.text not in ("|", "_", "—") or w.conf > 80]
+    os.unlink(text_png)
+    for p in pieces:
+        top, bottom = p["bbox"][1], p["bbox"][3]
+        p["text_above"] = "".join(w.text for w in words if w.cy < top)
+        p["text_below"] = "".join(w.text for w in words if w.cy > bottom)
 
     # page text: lines outside tables, each table as tab-separated rows at its place
     from .attachments_pdf import row_text
     items: list[tuple[float, str]] = []
-    for line in _lines([w for k, w in enumerate(words) if not inside[k]]):
+    for line in _lines(words):
         items.append((min(w.top for w in line), join_words(line)))
     for p in pieces:
         items.append((p["top"], "\n".join(row_text(r) for r in p["cells"])))
     items.sort(key=lambda x: x[0])
     text = "\n".join(t for _, t in items if t)
-    if not words:
+    if not words and not pieces:
         warns.append(f"page {pno + 1}: OCR found no text")
+    if abs(angle) >= 0.05:
+        warns.append(f"page {pno + 1}: scan straightened by {-angle:+.2f}°")
     return OcrPage(text=text, pieces=pieces, warnings=warns)
