@@ -197,6 +197,11 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     args = [db_path, "--metadata", meta_file, "--host", host, "--port", str(port),
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "500",
             "--setting", "allow_download", "on"]
+    # the report page and home pages (publish/templates): a plugin module is not a package,
+    # so Datasette would not find a templates folder beside it by itself
+    from importlib.resources import files
+
+    args += ["--template-dir", str(files("nianbao.publish") / "templates")]
     return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
 
 
