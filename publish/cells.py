@@ -40,8 +40,9 @@ async def render(row, value, column, table, database, datasette):
     if plain is None or plain == "":
         return None
     if column == "capture_id" and isinstance(plain, int):
-        return archived_link(datasette, plain) + Markup(' <a class="nianbao-index" href="{}">索引</a>').format(
-            datasette.urls.row(database, "captures", plain))
+        return Markup('<span style="white-space: nowrap">{} <a class="nianbao-index" href="{}" '
+                      'title="存档记录 archive index row">索引</a></span>').format(
+            archived_link(datasette, plain), datasette.urls.row(database, "captures", plain))
     if column == "report_id" and isinstance(plain, int) and (table in REPORT_ID_TABLES or table is None):
         if label is None:
             db = datasette.get_database(database)

@@ -12,6 +12,7 @@ import os
 from datasette import hookimpl
 
 from .cells import render
+from .home import home_vars
 from .report_page import report_context
 
 
@@ -27,6 +28,9 @@ def render_cell(row, value, column, table, database, datasette):
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name in ("index", "database"):
+        return lambda: home_vars(datasette, database if view_name == "database" else None,
+                                 request.actor if request else None)
     if view_name != "row" or table != "reports" or request is None:
         return None
 
