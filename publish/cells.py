@@ -55,10 +55,12 @@ async def render(row, value, column, table, database, datasette):
             datasette.urls.row(database, "reports", _get(row, "id")), plain)
     if table in ("reports", "captures", "documents") and column == "url" and isinstance(plain, str):
         capture_id = _get(row, "id") if table == "captures" else _get(row, "capture_id")
-        live = Markup('<a class="nianbao-live" href="{}">{}</a>').format(plain, plain)
+        # in the reports table the URL would squeeze the title column: the report page shows it in full
+        shown = "原网页" if table == "reports" else plain
+        live = Markup('<a class="nianbao-live" href="{}" title="{}">{}</a>').format(plain, plain, shown)
         if capture_id is None:
             return live
-        return live + Markup("<br>") + archived_link(datasette, capture_id)
+        return live + Markup(" · " if table == "reports" else "<br>") + archived_link(datasette, capture_id)
     if isinstance(plain, float) and column not in ("warc_offset",):
         return Markup(escape(format_value(plain)))
     return None
