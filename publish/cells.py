@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+import time
+
+from .check_words import describe
 from .report_page import ARCHIVE_ROUTE, format_value
 
 # tables and views whose report_id / capture_id columns get links (any other table keeps Datasette's)
@@ -35,10 +38,35 @@ def archived_link(datasette, capture_id) -> Markup:
         datasette.urls.path(ARCHIVE_ROUTE.format(id=capture_id)), capture_id)
 
 
+_CODES: dict[str, tuple[float, dict]] = {}
+
+
+async def _codes(datasette, database) -> dict:
+    """code -> (label_zh, row_label, column_label, unit), refreshed every minute (extract reloads it)."""
+    cached = _CODES.get(database)
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    db = datasette.get_database(database)
+    rows = (await db.execute("SELECT code, label_zh, row_label, column_label, unit FROM metric_codes")).rows
+    names = (await db.execute("SELECT name, label_zh, unit FROM harmonized_names")).rows
+    codes = {r[0]: tuple(r[1:]) for r in rows}
+    codes.update({n[0]: (n[1], n[1], None, n[2]) for n in names})
+    _CODES[database] = (time.monotonic(), codes)
+    return codes
+
+
 async def render(row, value, column, table, database, datasette):
     plain, label = _plain(value)
     if plain is None or plain == "":
         return None
+    if column == "detail" and table in ("checks", None) and isinstance(plain, str) and _get(row, "rule"):
+        # a check's figures in words (Chinese, then the stored detail)
+        try:
+            words = describe(_get(row, "rule"), bool(_get(row, "ok")) if _get(row, "ok") is not None else "≠" not in plain,
+                             plain, await _codes(datasette, database))
+        except Exception:        # a database without the dictionary: leave the cell to Datasette
+            return None
+        return Markup('{}<br><small style="color:#666">{}</small>').format(words.zh, plain)
     if column == "capture_id" and isinstance(plain, int):
         return Markup('<span style="white-space: nowrap">{} <a class="nianbao-index" href="{}" '
                       'title="存档记录 archive index row">索引</a></span>').format(

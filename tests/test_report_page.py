@@ -193,6 +193,8 @@ def test_codes_read_in_chinese_and_ids_link(served, browser_page):
     capture_link = pg.locator("td.col-capture_id a.nianbao-archived").first
     assert re.fullmatch(r"/-/nianbao/capture/\d+", capture_link.get_attribute("href"))
     assert not re.search(r"(?<![\d.])\d+\.0(?![\d])", pg.inner_text("table.rows-and-columns"))
+    pg.goto(f"{server.url}/nianbao/checks?ok=0")
+    assert any("相差 185" in t for t in pg.locator("td.col-detail").all_inner_texts())
     pg.goto(f"{server.url}/nianbao/documents")
     assert pg.locator("td.col-report_id a.nianbao-report").count() > 0
     pg.goto(f"{server.url}/")
