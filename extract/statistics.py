@@ -58,6 +58,7 @@ class _State:
     in_header: bool = False
     t4_done: bool = False
     blank: set[str] = field(default_factory=set)                # codes whose cell was seen empty
+    row: int = 0                                                # grid row being read (for Metric.source)
 
 
 def _dedupe(cells: list[str]) -> list[str]:
@@ -174,7 +175,7 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
 
 
 def _metric(state: "_State", code: str, cell: str, grid: Grid, row_labels: list[str], column: str,
-            yuan_column: bool = False) -> Metric | None:
+            yuan_column: bool = False, col: int | None = None) -> Metric | None:
     spec = metrics_by_code()[code]
     num = parse_number(cell, spec.unit)
     if num is None:
@@ -185,51 +186,54 @@ def _metric(state: "_State", code: str, cell: str, grid: Grid, row_labels: list[
     if spec.unit == "万元" and yuan_column and num.unit is None:
         value = round(value / 10000, 6)
     method = METHOD_OF_ORIGIN.get(grid.origin, "table")
-    source = {"grid": grid.index, "origin": grid.origin, "row": " ".join(row_labels), "column": column}
+    # grid_row/grid_col: the cell's position in grid.cells, so the UI can point at (and the
+    # archived-copy viewer highlight) the very cell a figure was read from
+    source = {"grid": grid.index, "origin": grid.origin, "row": " ".join(row_labels), "column": column,
+              "grid_row": state.row, "grid_col": col}
     return Metric(code=code, value=value, unit=spec.unit, raw=cell, method=method, source=source,
                   approximate=num.approximate)
 
 
-def _old_value(rest: list[tuple[int, str]]) -> tuple[str, str | None]:
-    """(value cell, unit cell) of a gk2008 row: label | unit | value, unit may be missing."""
-    cells = [v for _, v in rest]
-    while len(cells) > 2 and not cells[-1]:
+def _old_value(rest: list[tuple[int, str]]) -> tuple[str, str | None, int | None]:
+    """(value cell, unit cell, value column) of a gk2008 row: label | unit | value, unit may be missing."""
+    cells = list(rest)
+    while len(cells) > 2 and not cells[-1][1]:
         cells.pop()
     # a section row with its own figure ("四、行政复议数量" spanning the label columns,
     # the item label cell left empty): the empty label cell is not the unit column
-    while len(cells) > 2 and not cells[0]:
+    while len(cells) > 2 and not cells[0][1]:
         cells.pop(0)
     if not cells:
-        return "", None
-    if len(cells) >= 2 and (not cells[0] or (is_unit_cell(cells[0]) and not _is_number(cells[0]))):
-        return cells[1], cells[0]
-    return cells[0], None
+        return "", None, None
+    if len(cells) >= 2 and (not cells[0][1] or (is_unit_cell(cells[0][1]) and not _is_number(cells[0][1]))):
+        return cells[1][1], cells[0][1], cells[1][0]
+    return cells[0][1], None, cells[0][0]
 
 
 def _map_old(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
-    cell, unit = _old_value(rest)
+    cell, unit, col = _old_value(rest)
     code = entry.columns["value"]
-    m = _metric(state, code, cell, grid, labels, "统计数", yuan_column=(unit == "元"))
+    m = _metric(state, code, cell, grid, labels, "统计数", yuan_column=(unit == "元"), col=col)
     return [m] if m else []
 
 
-def _positional(rest: list[tuple[int, str]], keys: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
-    """Assign canonical column keys when the layout lost column positions."""
-    cells = [v for _, v in rest]
+def _positional(rest: list[tuple[int, str]], keys: list[str] | tuple[str, ...]) -> list[tuple[str, str, int]]:
+    """Assign canonical column keys when the layout lost column positions: (key, cell, column)."""
+    cells = list(rest)
     if len(cells) == len(keys):
-        return list(zip(keys, cells))
-    while cells and not cells[-1]:
+        return [(k, v, c) for k, (c, v) in zip(keys, cells)]
+    while cells and not cells[-1][1]:
         cells.pop()
     if len(cells) == len(keys):
-        return list(zip(keys, cells))
-    nonblank = [v for v in cells if v]
+        return [(k, v, c) for k, (c, v) in zip(keys, cells)]
+    nonblank = [(c, v) for c, v in cells if v]
     if len(nonblank) == len(keys):
-        return list(zip(keys, nonblank))
+        return [(k, v, c) for k, (c, v) in zip(keys, nonblank)]
     return []
 
 
-def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -> list[tuple[str, str]] | None:
-    """(key, cell) by the header's columns when the header names all n_keys columns and
+def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -> list[tuple[str, str, int]] | None:
+    """(key, cell, column) by the header's columns when the header names all n_keys columns and
     every filled cell sits under one of them; None to fall back to positions."""
     if len(set(keys.values())) != n_keys or not all(c in keys for c, v in rest if v):
         return None
@@ -238,7 +242,7 @@ def _by_header(rest: list[tuple[int, str]], keys: dict[int, str], n_keys: int) -
         k = keys.get(c)
         if k and k not in seen:
             seen.add(k)
-            pairs.append((k, v))
+            pairs.append((k, v, c))
     return pairs
 
 
@@ -252,10 +256,10 @@ def _map_t3(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
             pairs = _pushed_blanks(entry, rest, state)
             guessed = bool(pairs)
     out = []
-    for key, cell in pairs:
+    for key, cell, col in pairs:
         code = entry.columns.get(key)
         if code:
-            m = _metric(state, code, cell, grid, labels, key)
+            m = _metric(state, code, cell, grid, labels, key, col=col)
             if m:
                 if guessed:
                     m.source["placement"] = "guessed"     # checks.py leaves it out of every rule
@@ -272,16 +276,16 @@ def _pushed_blanks(entry: RowEntry, rest, state) -> list[tuple[str, str]]:
     The other columns are not recorded as blank: the report does not state them, so the rules
     that need them are not checked (a wrong guess must not raise an alarm).
     """
-    cells = [v for _, v in rest if v]
-    nums = [parse_number(v) for v in cells]
+    cells = [(c, v) for c, v in rest if v]
+    nums = [parse_number(v) for _, v in cells]
     if len(cells) != 2 or any(n is None for n in nums) or nums[0].value != nums[1].value:
         return []
-    return [("natural_person", cells[0]), ("total", cells[1])]
+    return [("natural_person", cells[0][1], cells[0][0]), ("total", cells[1][1], cells[1][0])]
 
 
 def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
     ent = t2_entity(labels[-1]) or ""
-    pairs: list[tuple[str, str, bool]] = []
+    pairs: list[tuple[str, str, bool, int]] = []
     keys = state.col_keys if state.header_kind == "t2" else {}
     usable = [(c, v) for c, v in rest if c in keys and keys[c] in entry.columns]
     if usable and all(c in keys for c, v in rest if _is_number(v)):
@@ -289,22 +293,22 @@ def _map_t2(entry: RowEntry, labels, rest, grid, state) -> list[Metric]:
         for c, v in usable:
             if keys[c] not in seen:
                 seen.add(keys[c])
-                pairs.append((keys[c], v, c in state.col_unit_yuan))
+                pairs.append((keys[c], v, c in state.col_unit_yuan, c))
     else:
-        cells = [v for _, v in rest]
-        while cells and not cells[-1]:
+        cells = list(rest)
+        while cells and not cells[-1][1]:
             cells.pop()
         seq = [k for k in state.seq_keys if k] if state.header_kind == "t2" else []
         if seq and len(seq) == len(cells) and all(k in entry.columns for k in seq):
-            pairs = [(k, v, False) for k, v in zip(seq, cells)]
+            pairs = [(k, v, False, c) for k, (c, v) in zip(seq, cells)]
         else:
             canon = T2_CANONICAL.get(state.template, {}).get(ent, ())
-            pairs = [(k, v, False) for k, v in _positional(rest, canon)]
+            pairs = [(k, v, False, c) for k, v, c in _positional(rest, canon)]
     out = []
-    for key, cell, yuan in pairs:
+    for key, cell, yuan, col in pairs:
         code = entry.columns.get(key)
         if code:
-            m = _metric(state, code, cell, grid, labels, key, yuan_column=yuan)
+            m = _metric(state, code, cell, grid, labels, key, yuan_column=yuan, col=col)
             if m:
                 out.append(m)
     return out
@@ -317,9 +321,9 @@ def _map_t4(labels, rest, grid, state) -> list[Metric]:
         pairs = _positional(rest, canon)
     out = []
     by_code = metrics_by_code()
-    for key, cell in pairs:
+    for key, cell, col in pairs:
         if key in by_code:
-            m = _metric(state, key, cell, grid, labels or ["行政复议、行政诉讼"], key)
+            m = _metric(state, key, cell, grid, labels or ["行政复议、行政诉讼"], key, col=col)
             if m:
                 out.append(m)
     return out
@@ -410,6 +414,7 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
         if grid.origin.startswith("text") and template != "gk2008":
             rows = _pair_blocks(rows, template, entries)
         for r, row in rows:
+            state.row = r
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None

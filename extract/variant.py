@@ -86,15 +86,15 @@ def variant_harmonized(grids: list[Grid]) -> list[Harmonized]:
             name = _name_of(labels[0])
             if not name or name in out:
                 continue
-            cell = None
+            cell, col = None, None
             if aligned and year_col is not None and year_col < len(row):
-                cell = row[year_col]
+                cell, col = row[year_col], year_col
             else:
-                rest = row[row.index(labels[0]) + 1:]
-                rest = [c for c in rest if not is_unit_cell(c)]
+                start = row.index(labels[0]) + 1
+                rest = [(i, c) for i, c in enumerate(row) if i >= start and not is_unit_cell(c)]
                 if has_code and rest:
                     rest = rest[1:]
-                cell = rest[0] if rest else None
+                col, cell = rest[0] if rest else (None, None)
             unit = units.get(name)
             num = parse_number(cell, unit) if cell else None
             if num is None:
@@ -103,6 +103,7 @@ def variant_harmonized(grids: list[Grid]) -> list[Harmonized]:
             if unit == "万元" and num.unit is None and any(clean_cell(c) == "元" for c in row):
                 value = round(value / 10000, 6)       # the row's unit cell says 元
             out[name] = Harmonized(name=name, value=value, unit=unit, method="table", raw=cell,
-                                   source={"grid": g.index, "row": labels[0], "template": "variant"},
+                                   source={"grid": g.index, "row": labels[0], "template": "variant",
+                                           "grid_row": r_i, "grid_col": col},
                                    approximate=num.approximate)
     return list(out.values())

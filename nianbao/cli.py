@@ -251,6 +251,11 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
             # suggested facets run one query per column over every hit: 2 s of a 2.4 s
             # search of 100,000 reports (bench/bench_search.py); the useful facets are in metadata
             "--setting", "suggest_facets", "off"]
+    # the report page and home pages (publish/templates): a plugin module is not a package,
+    # so Datasette would not find a templates folder beside it by itself
+    from importlib.resources import files
+
+    args += ["--template-dir", str(files("nianbao.publish") / "templates")]
     return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
 
 
