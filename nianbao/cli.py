@@ -190,7 +190,8 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     name = Path(db_path).stem
     if name != "nianbao":
         metadata["databases"][name] = metadata["databases"].pop("nianbao")
-    metadata.setdefault("plugins", {})["nianbao"] = {"archive": str(Path(archive_dir).resolve())}
+    # The archive's path goes to the plugin through the environment only: metadata is public
+    # (/-/metadata.json) and must not show the server's directories.
     fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(metadata, fh, ensure_ascii=False)

@@ -3,17 +3,15 @@
 - `escape_fts` is the SQL function Datasette's `?_search=` wraps the query in;
   registering ours last replaces it with the CJK-aware rewrite of search.py, so
   the stock search box and the JSON API find 衡阳, 复议 and 依申请公开.
-- `/-/nianbao/capture/<id>` serves a capture's body exactly as archived, so
-  every figure can be traced from metrics -> reports -> captures -> bytes.
+- `/-/nianbao/capture/<id>` shows an archived response under a banner, with a figure
+  highlighted (capture_view.py), so every figure can be traced to its bytes.
 """
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from nianbao.publish import capture_view
 from nianbao.publish.search import fts_query
 
 
@@ -21,40 +19,6 @@ from nianbao.publish.search import fts_query
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, fts_query)
     conn.create_function("nianbao_fts_query", 1, fts_query)
-
-
-def _archive_dir(datasette) -> Path | None:
-    config = datasette.plugin_config("nianbao") or {}
-    value = config.get("archive") or os.environ.get("NIANBAO_ARCHIVE")
-    return Path(value) if value else None
-
-
-async def capture_body(request, datasette):
-    capture_id = int(request.url_vars["id"])
-    directory = _archive_dir(datasette)
-    if directory is None or not directory.exists():
-        return Response.text("archive directory not configured (nianbao serve --archive DIR)", status=404)
-    from nianbao.archive.store import Archive
-
-    db_name = request.args.get("db") or next(
-        (name for name, db in datasette.databases.items() if not db.is_memory and name != "_internal"), None)
-    database = datasette.get_database(db_name)
-
-    def read(conn):
-        import sqlite_utils
-
-        return Archive(sqlite_utils.Database(conn), directory).read(capture_id)
-
-    try:
-        stored = await database.execute_fn(read)
-    except KeyError:
-        return Response.text(f"no capture {capture_id}", status=404)
-    content_type = stored.headers.get("content-type") or "application/octet-stream"
-    headers = {"X-Nianbao-Archived-Url": stored.url.encode("ascii", "ignore").decode(),
-               "X-Nianbao-Fetched-At": stored.fetched_at,
-               "Content-Security-Policy": "script-src 'none'"}  # archived pages never run scripts here
-    return Response(stored.body, status=200, headers=headers, content_type=content_type)
-
 
 
 # Table views show the start of long report texts; row pages (body.row) show it all.
@@ -80,4 +44,4 @@ def extra_css_urls():
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body), (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+    return [*capture_view.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet)]
