@@ -195,10 +195,21 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(metadata, fh, ensure_ascii=False)
+    # Datasette refuses to download a mutable database (403): the plugin serves a snapshot
+    # instead (publish/download.py), so allow_download stays off. The plugin's templates
+    # (the archived-copy page, the download link) come from publish/templates.
+    from nianbao.publish import download
+
     args = [db_path, "--metadata", meta_file, "--host", host, "--port", str(port),
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "500",
-            "--setting", "allow_download", "on"]
-    return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
+            "--template-dir", str(Path(download.__file__).with_name("templates"))]
+    return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve()),
+                  "NIANBAO_SNAPSHOT_DIR": str(snapshot_dir_for(db_path).resolve())}
+
+
+def snapshot_dir_for(db_path: str) -> Path:
+    """Where `nianbao serve` keeps the downloadable snapshots of a database."""
+    return Path(db_path).parent / "snapshot"
 
 
 @cli.command()
@@ -220,36 +231,37 @@ def serve(db_path, archive_dir, host, port):
     from nianbao.db import connect
 
     connect(db_path)  # bring an older file's schema up to date before serving it
+    from nianbao.publish.download import refresh
+
+    info = refresh(db_path, snapshot_dir_for(db_path))
+    click.echo(f"Download snapshot: {info['full']['file']} ({info['full']['size']:,} bytes, "
+               f"SHA-256 {info['full']['sha256']}); slim {info['slim']['size']:,} bytes")
     exec_datasette(db_path, archive_dir, host, port, f"Serving {db_path} at http://{host}:{port}/{Path(db_path).stem}")
 
 
 @cli.command()
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False, exists=True))
-def snapshot(out, db_path):
-    """Write a consistent, compact copy of the database for download.
+@click.option("--slim", is_flag=True, help="Leave out the report texts and version texts (and the full-text "
+                                           "index): every figure, check and link, in a small file.")
+def snapshot(out, db_path, slim):
+    """Write a consistent, compact copy of the database for download; print its SHA-256.
 
     Safe while a crawl is writing (SQLite's VACUUM INTO reads one snapshot).
 
     \b
     Example:
         nianbao snapshot nianbao-2026-11-21.db
+        nianbao snapshot --slim nianbao-2026-11-21-slim.db
     """
-    import sqlite3
+    from nianbao.publish.download import make_snapshot
 
     out_path = Path(out)
     if out_path.exists():
         raise click.ClickException(f"{out} exists; choose a new file name")
-    conn = sqlite3.connect(db_path)
-    try:
-        conn.execute("VACUUM INTO ?", [str(out_path)])
-    finally:
-        conn.close()
-    check = sqlite3.connect(out_path)
-    n = check.execute("select count(*) from reports").fetchone()[0] if check.execute(
-        "select 1 from sqlite_master where name='reports'").fetchone() else 0
-    check.close()
-    click.echo(f"Wrote {out} ({out_path.stat().st_size:,} bytes, {n} reports)")
+    info = make_snapshot(db_path, out_path, slim_copy=slim)
+    click.echo(f"Wrote {out} ({info['size']:,} bytes, {info['reports']} reports{', slim' if slim else ''})")
+    click.echo(f"SHA-256 {info['sha256']}")
 
 
 @cli.command("demo-portal")

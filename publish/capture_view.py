@@ -667,3 +667,24 @@ ROUTES = [
     (r"^/-/nianbao/capture/(?P<id>\d+)/view$", capture_frame),
     (r"^/-/nianbao/capture/(?P<id>\d+)/raw$", capture_raw),
 ]
+
+
+# -- no server paths in public JSON --------------------------------------------------------
+
+HIDDEN_PATHS = ("/-/databases.json", "/-/databases")
+
+
+def hide_server_paths(app):
+    """ASGI wrapper: Datasette's /-/databases.json lists each database file's absolute path;
+    the server's directories are nobody's business, so it answers 404."""
+    async def wrapped(scope, receive, send):
+        if scope.get("type") == "http" and scope.get("path") in HIDDEN_PATHS:
+            body = b"404: not published"
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [[b"content-type", b"text/plain; charset=utf-8"],
+                                    [b"content-length", str(len(body)).encode()]]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from nianbao.publish import capture_view
+from nianbao.publish import capture_view, download
 from nianbao.publish.search import fts_query
 
 
@@ -44,4 +44,14 @@ def extra_css_urls():
 
 @hookimpl
 def register_routes():
-    return [*capture_view.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+    return [*capture_view.ROUTES, *download.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+
+
+@hookimpl
+def extra_template_vars(view_name, datasette):
+    return download.extra_template_vars(view_name, datasette)  # the download link (home, database pages)
+
+
+@hookimpl
+def asgi_wrapper():
+    return capture_view.hide_server_paths  # /-/databases.json shows absolute paths
