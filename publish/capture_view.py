@@ -271,6 +271,7 @@ NAVIGATION = {"a", "area"}
 REMOVE = ("script", "object", "embed", "applet", "base", "portal")
 VIEW_STYLE = """
 mark#nianbao-mark, mark.nianbao-mark { background: #ffe14d; color: #000; outline: 3px solid #e8590c; }
+mark#nianbao-mark { scroll-margin-top: 35vh; }
 .nianbao-not-archived { color: #777 !important; text-decoration: line-through dotted !important; cursor: not-allowed; }
 img.nianbao-not-archived { outline: 1px dashed #999; min-width: 2em; min-height: 1em; }
 """
@@ -465,6 +466,8 @@ def mark_text(soup, query: str) -> bool:
 
 def mark_cell(soup, grid: int, row: int, col: int) -> bool:
     """Wrap the contents of the table cell at (grid, row, col) of extract/tables.py in <mark>."""
+    from bs4 import Tag
+
     from nianbao.extract.tables import grids_from_soup
 
     grids = grids_from_soup(soup)
@@ -476,10 +479,24 @@ def mark_cell(soup, grid: int, row: int, col: int) -> bool:
     cell = elements[row][col]
     if cell is None:
         return False
-    mark = soup.new_tag("mark", id=MARK_ID)
+    # wrap the cell's own content; a table nested in it is a grid of its own and stays outside
+    runs, run = [], []
     for child in list(cell.contents):
-        mark.append(child.extract())
-    cell.append(mark)
+        nested = isinstance(child, Tag) and (child.name == "table" or child.find("table") is not None)
+        if nested:
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append(child)
+    runs = runs + [run] if run else runs
+    if not runs:
+        return False
+    for i, run in enumerate(runs):
+        mark = soup.new_tag("mark", id=MARK_ID) if i == 0 else soup.new_tag("mark", attrs={"class": "nianbao-mark"})
+        run[0].insert_before(mark)
+        for child in run:
+            mark.append(child.extract())
     return True
 
 
