@@ -177,6 +177,12 @@ def exec_datasette(db_path: str, archive_dir: str, host: str, port: int, message
 
     args, env = datasette_args(db_path, archive_dir, host, port)
     os.environ.update(env)
+    from nianbao.publish.download import refresh
+
+    # the download the home page links: made (or found current) before the first request
+    info = refresh(db_path, env["NIANBAO_SNAPSHOT_DIR"])
+    click.echo(f"Download snapshot: {info['full']['file']} ({info['full']['size']:,} bytes, "
+               f"SHA-256 {info['full']['sha256']}); slim {info['slim']['size']:,} bytes")
     click.echo(message)
     os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
 
@@ -221,6 +227,8 @@ def serve(db_path, archive_dir, host, port):
     """Publish the database with Datasette (search, facets, CSV/JSON, download).
 
     The database is named after its file: data/nianbao.db is served at /nianbao.
+    The download on the home page is a consistent snapshot (full and slim) kept in a
+    snapshot/ folder beside the database, remade when the database changes.
 
     \b
     Example:
@@ -231,11 +239,6 @@ def serve(db_path, archive_dir, host, port):
     from nianbao.db import connect
 
     connect(db_path)  # bring an older file's schema up to date before serving it
-    from nianbao.publish.download import refresh
-
-    info = refresh(db_path, snapshot_dir_for(db_path))
-    click.echo(f"Download snapshot: {info['full']['file']} ({info['full']['size']:,} bytes, "
-               f"SHA-256 {info['full']['sha256']}); slim {info['slim']['size']:,} bytes")
     exec_datasette(db_path, archive_dir, host, port, f"Serving {db_path} at http://{host}:{port}/{Path(db_path).stem}")
 
 

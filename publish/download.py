@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 SNAPSHOT_INFO = "snapshot.json"
-DEFAULT_REFRESH_SECONDS = 600
+DEFAULT_REFRESH_SECONDS = 3600  # a long crawl changes the database all the time
 # Texts the slim snapshot leaves out: (table, column). The FTS index holds them again.
 TEXT_COLUMNS = (("reports", "text"), ("report_versions", "text"))
 

@@ -115,3 +115,38 @@ def test_download_link_on_home_and_database_pages(served, tmp_path):
                     page.screenshot(path=os.environ["NIANBAO_SCREENSHOTS"] + "/home-download.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_snapshot_follows_the_database(crawled_demo, tmp_path, monkeypatch):
+    """A crawl that adds a report while Datasette runs: the next download has it."""
+    import time
+
+    _, db_path, archive, _ = crawled_demo
+    copy = tmp_path / "nianbao.db"
+    src, dst = sqlite3.connect(db_path), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute("PRAGMA journal_mode=WAL")
+    dst.close()
+    monkeypatch.setenv("NIANBAO_SNAPSHOT_REFRESH", "0")
+    server = DatasetteServer(copy, archive)
+    try:
+        def shown():
+            home = httpx.get(server.url + "/", timeout=30).text
+            return re.search(r'class="nianbao-sha256">([0-9a-f]{64})<', home).group(1)
+
+        before = shown()
+        n = _count(copy, "select count(*) from reports")
+        conn = sqlite3.connect(copy)
+        conn.execute("insert into reports (url, title) values ('http://x.test/new.html', '新报告')")
+        conn.commit()
+        conn.close()
+        deadline = time.time() + 30
+        while shown() == before:
+            assert time.time() < deadline, "snapshot not refreshed"
+            time.sleep(0.5)
+        got = tmp_path / "got.db"
+        got.write_bytes(httpx.get(server.url + "/-/nianbao/download/nianbao.db", timeout=30).content)
+        assert _count(got, "select count(*) from reports") == n + 1
+    finally:
+        server.stop()
