@@ -636,8 +636,16 @@ async def capture_page(request, datasette):
     versions = [dict(r) for r in (await db.execute(
         "select id, fetched_at, status, sha256, record_type from captures where url = ? order by fetched_at, id "
         "limit 200", [row["url"]])).rows]
+    reports = []
+    try:  # the report(s) this response was read as: a way back from the copy to the figures
+        for rid, title in (await db.execute(
+                "select r.id, r.title from documents d join reports r on r.id = d.report_id "
+                "where d.capture_id = ? order by r.id limit 10", [capture_id])).rows:
+            reports.append({"title": title or f"#{rid}", "url": datasette.urls.row(db.name, "reports", str(rid))})
+    except Exception:
+        pass  # a database without the derived tables (archive only): no report to link
     context = {
-        "capture": row, "versions": versions, "want": want, "highlighting": any(v is not None for v in want.values()),
+        "capture": row, "versions": versions, "reports": reports, "want": want, "highlighting": any(v is not None for v in want.values()),
         "raw_url": with_db(f"/-/nianbao/capture/{capture_id}/raw", request),
         "download_url": with_db(f"/-/nianbao/capture/{capture_id}/raw", request, download=1),
         "version_url": lambda cid: with_db(f"/-/nianbao/capture/{cid}", request),

@@ -285,6 +285,9 @@ def test_viewer_in_chromium(served, tmp_path):
         for text in ("存档副本", "Archived copy", "原网址", "抓取时间", "HTTP 状态", "SHA-256", "WARC",
                      "其他版本", cap["url"], cap["sha256"], cap["warc_file"], str(cap["warc_offset"])):
             assert text in banner, text
+        report_title = conn.execute("select r.title from documents d join reports r on r.id = d.report_id "
+                                    "where d.capture_id = ?", [cid]).fetchone()[0]
+        assert page.locator("a.nianbao-report").first.inner_text() == report_title
         frame = page.frame_locator("iframe.nianbao-frame")
         mark = frame.locator("mark#nianbao-mark")
         assert mark.inner_text().strip() == raw
