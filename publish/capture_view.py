@@ -107,6 +107,25 @@ def with_db(path: str, request, **params) -> str:
     return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
+# Methods whose src_grid numbers the grids the viewer rebuilds (HTML tables, or an attachment's
+# tables as its reader returns them); text-layout and flattened grids are cut from the text.
+GRID_METHODS = ("table", "ocr")
+
+
+def figure_url(capture_id: int, raw: str | None = None, method: str | None = None, src_grid: int | None = None,
+               src_row: int | None = None, src_col: int | None = None, db: str | None = None) -> str:
+    """The viewer link of one figure (a metrics or harmonized row): its cell when the row has
+    a grid position the viewer can rebuild, else its text; the raw text rides along as a
+    fallback for the viewer."""
+    params: dict = {"db": db} if db else {}
+    if method in GRID_METHODS and None not in (src_grid, src_row, src_col):
+        params.update(grid=src_grid, row=src_row, col=src_col)
+    if raw:
+        params["q"] = raw
+    return f"/-/nianbao/capture/{capture_id}" + ("?" + urllib.parse.urlencode(params) if params else "") + \
+        (f"#{MARK_ID}" if raw or "grid" in params else "")
+
+
 # -- reading the body (the one place to plug in a bounded streaming reader) ---------
 
 class TooLarge(Exception):

@@ -145,6 +145,14 @@ def test_attachment_names():
     assert 'filename="download.xlsx"' in value
 
 
+def test_figure_url_uses_the_cell_only_where_the_viewer_rebuilds_that_grid():
+    assert cv.figure_url(7, "94", "table", 2, 5, 3) == "/-/nianbao/capture/7?grid=2&row=5&col=3&q=94#nianbao-mark"
+    assert cv.figure_url(7, "94", "text-layout", 0, 5, 3) == "/-/nianbao/capture/7?q=94#nianbao-mark"
+    assert cv.figure_url(7, "共收到申请37件", "narrative", db="x") == \
+        "/-/nianbao/capture/7?db=x&q=%E5%85%B1%E6%94%B6%E5%88%B0%E7%94%B3%E8%AF%B737%E4%BB%B6#nianbao-mark"
+    assert cv.figure_url(7) == "/-/nianbao/capture/7"
+
+
 # -- a real crawl, a real Datasette -------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -277,8 +285,7 @@ def test_viewer_in_chromium(served, tmp_path):
 
         # 1. a table figure's link: the cell is marked in the framed archived page
         cid, grid, row, col, raw = _figure_link(db_path, archive)
-        page.goto(f"{server.url}/-/nianbao/capture/{cid}?grid={grid}&row={row}&col={col}"
-                  f"&q={urllib.parse.quote(raw)}#nianbao-mark")
+        page.goto(server.url + cv.figure_url(cid, raw, "table", grid, row, col))
         banner = page.inner_text(".nianbao-banner")
         cap = dict(zip(("url", "sha256", "warc_file", "warc_offset", "status"), conn.execute(
             "select url, sha256, warc_file, warc_offset, status from captures where id = ?", [cid]).fetchone()))
@@ -299,7 +306,7 @@ def test_viewer_in_chromium(served, tmp_path):
         # 2. a sentence (narrative figure): the first occurrence in the page's text is marked
         h_cid, sentence = conn.execute("select capture_id, raw from harmonized where method = 'narrative' "
                                        "and length(raw) > 8 order by id limit 1").fetchone()
-        page.goto(f"{server.url}/-/nianbao/capture/{h_cid}?q={urllib.parse.quote(sentence)}#nianbao-mark")
+        page.goto(server.url + cv.figure_url(h_cid, sentence, "narrative"))
         marks = page.frame_locator("iframe.nianbao-frame").locator("mark")
         assert re.sub(r"\s", "", "".join(marks.all_inner_texts())) == re.sub(r"\s", "", sentence)
         assert page.frame_locator("iframe.nianbao-frame").locator("script").count() == 0
