@@ -132,22 +132,42 @@ class TooLarge(Exception):
     pass
 
 
-def read_archived(conn, directory: Path, capture_id: int, limit: int):
-    """(StoredBody, chunks): the archived body of a capture, in chunks of at most CHUNK bytes.
+try:  # the bounded reader's refusal (archive/store.py, issue 9); absent from older archives
+    from nianbao.archive.store import BodyTooLarge
+except ImportError:  # pragma: no cover - depends on the archive stage's version
+    class BodyTooLarge(Exception):
+        pass
 
-    Today this goes through `Archive.read`, which decodes the whole body in memory; the
-    size check after it keeps a decoded body over `limit` from being sent or parsed.
-    When archive/store.py has its bounded streaming reader, replace the body of this
-    function with it (yield chunks as they are inflated, raise TooLarge past `limit`):
-    every route here already sends whatever this returns chunk by chunk."""
+
+def read_archived(conn, directory: Path, capture_id: int, limit: int):
+    """(StoredBody without its body, chunks): a capture's body in chunks of at most CHUNK bytes.
+
+    With archive/store.py's bounded streaming reader (`Archive.open_body`) the body is read
+    from the WARC file and inflated chunk by chunk as it is sent, never whole, and reading
+    past `limit` decoded bytes raises BodyTooLarge. An archive without it goes through
+    `Archive.read` (the whole body in memory); the size check after it keeps a body over
+    `limit` from being sent or parsed."""
     import sqlite_utils
 
-    from nianbao.archive.store import Archive
+    from nianbao.archive.store import Archive, StoredBody
 
-    stored = Archive(sqlite_utils.Database(conn), directory).read(capture_id)
+    archive = Archive(sqlite_utils.Database(conn), directory)
+    if hasattr(archive, "open_body"):
+        stream = archive.open_body(capture_id, limit)
+        meta = StoredBody(stream.capture_id, stream.url, stream.status, stream.headers, b"", stream.fetched_at,
+                          stream.content_type)
+
+        def streamed() -> Iterator[bytes]:
+            try:
+                yield from stream.chunks(CHUNK)
+            finally:
+                stream.close()
+
+        return meta, streamed()
+    stored = archive.read(capture_id)
     if len(stored.body) > limit:
         raise TooLarge(f"capture {capture_id} is {len(stored.body):,} bytes (limit {limit:,})")
-    body = stored.body
+    body, stored.body = stored.body, b""
 
     def chunks() -> Iterator[bytes]:
         view = memoryview(body)
@@ -168,13 +188,19 @@ async def load(db, capture_id: int, row: dict, limit: int | None = None):
         raise TooLarge(f"capture {capture_id} is {row['content_length']:,} bytes (limit {limit:,})")
     try:
         return await db.execute_fn(lambda conn: read_archived(conn, directory, capture_id, limit))
+    except BodyTooLarge as e:
+        raise TooLarge(str(e))
     except (KeyError, FileNotFoundError) as e:
         raise NotFound(f"capture {capture_id}: archived body not found ({e})")
 
 
 async def body_bytes(db, capture_id: int, row: dict, limit: int | None = None):
+    """The whole body, for pages the viewer parses (bounded by `limit`)."""
     stored, chunks = await load(db, capture_id, row, limit)
-    return stored, b"".join(chunks)
+    try:
+        return stored, await asyncio.to_thread(lambda: b"".join(chunks))
+    except BodyTooLarge as e:
+        raise TooLarge(str(e))
 
 
 def too_large(e: Exception) -> Response:
@@ -270,7 +296,10 @@ async def capture_raw(request, datasette):
 
     async def stream(writer):
         while True:
-            chunk = await asyncio.to_thread(next, chunks, None)
+            try:
+                chunk = await asyncio.to_thread(next, chunks, None)
+            except BodyTooLarge:
+                break  # inflated past the limit after the headers went out: the download ends short
             if chunk is None:
                 break
             await writer.send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -622,12 +651,12 @@ def grid_with_mark(cells: list[list[str]], row: int | None, col: int | None) -> 
     return "".join(out)
 
 
-async def document_text(stored, row: dict, want: dict) -> dict:
+async def document_text(body: bytes, stored, row: dict, want: dict) -> dict:
     """The extracted text (and the marked grid) of a file capture, through the extract readers."""
     from nianbao.extract.document import UnreadableDocument, read_document
 
     try:
-        doc = await asyncio.to_thread(read_document, stored.body, stored.headers.get("content-type")
+        doc = await asyncio.to_thread(read_document, body, stored.headers.get("content-type")
                                       or row.get("content_type"), row.get("filename"))
     except UnreadableDocument as e:
         return {"error": str(e)}
@@ -695,7 +724,7 @@ async def capture_page(request, datasette):
             context["frame_url"] = with_db(f"/-/nianbao/capture/{capture_id}/view", request, **params) + (
                 f"#{MARK_ID}" if params else "")
         elif want["q"] or want["grid"] is not None or request.args.get("text"):
-            context["document"] = await document_text(stored, row, want)
+            context["document"] = await document_text(body, stored, row, want)
         else:
             context["text_url"] = with_db(f"/-/nianbao/capture/{capture_id}", request, text=1)
     else:

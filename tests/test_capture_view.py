@@ -419,8 +419,15 @@ def hostile(tmp_path_factory):
                              (base + "style.css", "text/css", b"h1 { color: rgb(0, 128, 0); }"),
                              (base + "logo.png", "image/png", PNG)):
         ids[url] = archive.store(url, 200, "OK", [("Content-Type", ctype)], body, kind="detail")
+    import gzip
+
+    # 60 MB of zeros in 60 KB: over the viewer's 50 MB limit only once inflated
+    bomb = gzip.compress(b"\0" * (60 * 1024 * 1024), compresslevel=9)
+    ids["bomb"] = archive.store(base + "bomb.html", 200, "OK", [("Content-Type", "text/html"),
+                                                                ("Content-Encoding", "gzip")], bomb, kind="detail")
     archive.close()
     server = DatasetteServer(work / "nianbao.db", work / "warc")
+    server.bomb = ids["bomb"]
     yield server, ids[base + "report.html"]
     server.stop()
 
@@ -448,6 +455,13 @@ def test_hostile_page_is_inert_and_loads_only_from_the_archive(hostile):
     finally:
         browser.close()
         p.stop()
+
+
+def test_gzip_bomb_is_refused_not_shown(hostile):
+    server, _ = hostile
+    assert _get(server, f"/-/nianbao/capture/{server.bomb}/view").status_code == 413
+    page = _get(server, f"/-/nianbao/capture/{server.bomb}")
+    assert page.status_code == 200 and "过大" in page.text and "<iframe" not in page.text
 
 
 def test_size_limit_refuses_rather_than_holds(hostile, monkeypatch):
