@@ -480,3 +480,12 @@ def test_size_limit_refuses_rather_than_holds(hostile, monkeypatch):
 def _paths_of(server):
     args = server.proc.args
     return args[args.index("--db") + 1], args[args.index("--archive") + 1]
+
+
+def test_redirect_banner_links_the_archived_target(served):
+    server, db_path, _ = served
+    conn = sqlite3.connect(db_path)
+    cid = conn.execute("select id from captures where status between 300 and 399").fetchone()[0]
+    page = _get(server, f"/-/nianbao/capture/{cid}").text
+    target = int(re.search(r'重定向到.*?href="/-/nianbao/capture/(\d+)"', page, re.S).group(1))
+    assert conn.execute("select status from captures where id = ?", [target]).fetchone()[0] == 200
