@@ -60,6 +60,7 @@ def _span(cell: Tag, name: str) -> int:
 def grid_of_table(table: Tag, index: int = 0) -> Grid:
     filled: dict[tuple[int, int], str] = {}
     raw: dict[tuple[int, int], str] = {}
+    element: dict[tuple[int, int], Tag] = {}   # which <td>/<th> fills each position
     n_rows = 0
     for r, tr in enumerate(_own_rows(table)):
         c = 0
@@ -72,13 +73,14 @@ def grid_of_table(table: Tag, index: int = 0) -> Grid:
                 for dc in range(cs):
                     filled[(r + dr, c + dc)] = clean_cell(text)
                     raw[(r + dr, c + dc)] = text
+                    element[(r + dr, c + dc)] = cell
             c += cs
         n_rows = max(n_rows, r + 1)
     n_cols = max((c for _, c in filled), default=-1) + 1
     # A row with fewer cells than the table is short on the left (a label column merged
     # away, e.g. the group column of a continuation table): right-align it so that its
     # figures stay under their column headers.
-    cells, raws = [], []
+    cells, raws, elements = [], [], []
     for r in range(n_rows):
         end = max((c for (rr, c) in filled if rr == r), default=-1) + 1
         shift = n_cols - end if 0 < end < n_cols else 0
@@ -86,17 +88,29 @@ def grid_of_table(table: Tag, index: int = 0) -> Grid:
         if any(row):                      # drop rows that are entirely empty (Word spacer rows)
             cells.append(row)
             raws.append([""] * shift + [raw.get((r, c), "") for c in range(end if shift else n_cols)])
+            elements.append([None] * shift + [element.get((r, c)) for c in range(end if shift else n_cols)])
     grid = Grid(cells=cells, origin="html-table", index=index)
     grid.raw = raws  # type: ignore[attr-defined]  # cell text before normalisation
+    # the cell element behind each position, so the archived-copy viewer can mark the very
+    # cell a figure's (src_grid, src_row, src_col) names (publish/capture_view.py)
+    grid.elements = elements  # type: ignore[attr-defined]
     return grid
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    """The parse every grid position refers to (the viewer re-parses pages the same way)."""
+    # Word's conditional comments hide list bullets such as "1." that are not data
+    html = re.sub(r"<!--\[if [^\]]*\]>.*?<!\[endif\]-->", "", html, flags=re.S)
+    return BeautifulSoup(html, "html.parser")
 
 
 def grids_from_html(html: str) -> list[Grid]:
     if not html:
         return []
-    # Word's conditional comments hide list bullets such as "1." that are not data
-    html = re.sub(r"<!--\[if [^\]]*\]>.*?<!\[endif\]-->", "", html, flags=re.S)
-    soup = BeautifulSoup(html, "html.parser")
+    return grids_from_soup(parse_html(html))
+
+
+def grids_from_soup(soup: BeautifulSoup) -> list[Grid]:
     grids = []
     for table in soup.find_all("table"):
         g = grid_of_table(table, index=len(grids))

@@ -228,6 +228,12 @@ def exec_datasette(db_path: str, archive_dir: str, host: str, port: int, message
 
     args, env = datasette_args(db_path, archive_dir, host, port)
     os.environ.update(env)
+    from nianbao.publish.download import refresh
+
+    # the download the home page links: made (or found current) before the first request
+    info = refresh(db_path, env["NIANBAO_SNAPSHOT_DIR"])
+    click.echo(f"Download snapshot: {info['full']['file']} ({info['full']['size']:,} bytes, "
+               f"SHA-256 {info['full']['sha256']}); slim {info['slim']['size']:,} bytes")
     click.echo(message)
     os.execvp(sys.executable, [sys.executable, "-m", "datasette", "serve", *args])
 
@@ -241,22 +247,30 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     name = Path(db_path).stem
     if name != "nianbao":
         metadata["databases"][name] = metadata["databases"].pop("nianbao")
-    metadata.setdefault("plugins", {})["nianbao"] = {"archive": str(Path(archive_dir).resolve())}
+    # The archive's path goes to the plugin through the environment only: metadata is public
+    # (/-/metadata.json) and must not show the server's directories.
     fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(metadata, fh, ensure_ascii=False)
+    # Datasette refuses to download a mutable database (403): the plugin serves a snapshot
+    # instead (publish/download.py), so allow_download stays off.
     args = [db_path, "--metadata", meta_file, "--host", host, "--port", str(port),
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "500",
-            "--setting", "allow_download", "on",
             # suggested facets run one query per column over every hit: 2 s of a 2.4 s
             # search of 100,000 reports (bench/bench_search.py); the useful facets are in metadata
             "--setting", "suggest_facets", "off"]
-    # the report page and home pages (publish/templates): a plugin module is not a package,
+    # the report page, the archived-copy page, the home pages (publish/templates): a plugin module is not a package,
     # so Datasette would not find a templates folder beside it by itself
     from importlib.resources import files
 
     args += ["--template-dir", str(files("nianbao.publish") / "templates")]
-    return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve())}
+    return args, {"NIANBAO_ARCHIVE": str(Path(archive_dir).resolve()),
+                  "NIANBAO_SNAPSHOT_DIR": str(snapshot_dir_for(db_path).resolve())}
+
+
+def snapshot_dir_for(db_path: str) -> Path:
+    """Where `nianbao serve` keeps the downloadable snapshots of a database."""
+    return Path(db_path).parent / "snapshot"
 
 
 @cli.command()
@@ -268,6 +282,8 @@ def serve(db_path, archive_dir, host, port):
     """Publish the database with Datasette (search, facets, CSV/JSON, download).
 
     The database is named after its file: data/nianbao.db is served at /nianbao.
+    The download on the home page is a consistent snapshot (full and slim) kept in a
+    snapshot/ folder beside the database, remade when the database changes.
 
     \b
     Example:
@@ -284,30 +300,26 @@ def serve(db_path, archive_dir, host, port):
 @cli.command()
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False, exists=True))
-def snapshot(out, db_path):
-    """Write a consistent, compact copy of the database for download.
+@click.option("--slim", is_flag=True, help="Leave out the report texts and version texts (and the full-text "
+                                           "index): every figure, check and link, in a small file.")
+def snapshot(out, db_path, slim):
+    """Write a consistent, compact copy of the database for download; print its SHA-256.
 
     Safe while a crawl is writing (SQLite's VACUUM INTO reads one snapshot).
 
     \b
     Example:
         nianbao snapshot nianbao-2026-11-21.db
+        nianbao snapshot --slim nianbao-2026-11-21-slim.db
     """
-    import sqlite3
+    from nianbao.publish.download import make_snapshot
 
     out_path = Path(out)
     if out_path.exists():
         raise click.ClickException(f"{out} exists; choose a new file name")
-    conn = sqlite3.connect(db_path)
-    try:
-        conn.execute("VACUUM INTO ?", [str(out_path)])
-    finally:
-        conn.close()
-    check = sqlite3.connect(out_path)
-    n = check.execute("select count(*) from reports").fetchone()[0] if check.execute(
-        "select 1 from sqlite_master where name='reports'").fetchone() else 0
-    check.close()
-    click.echo(f"Wrote {out} ({out_path.stat().st_size:,} bytes, {n} reports)")
+    info = make_snapshot(db_path, out_path, slim_copy=slim)
+    click.echo(f"Wrote {out} ({info['size']:,} bytes, {info['reports']} reports{', slim' if slim else ''})")
+    click.echo(f"SHA-256 {info['sha256']}")
 
 
 @cli.command("demo-portal")

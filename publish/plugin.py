@@ -10,17 +10,17 @@
   when a search leaves at most NIANBAO_FACET_MAX_HITS rows (5,000): counting three
   facets over 90,000 hits of a common word took seconds; their headers stay and say
   why they are empty.
-- `/-/nianbao/capture/<id>` serves a capture's body exactly as archived, so
-  every figure can be traced from metrics -> reports -> captures -> bytes.
+- `/-/nianbao/capture/<id>` shows an archived response under a banner, with a figure
+  highlighted (capture_view.py), so every figure can be traced to its bytes.
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from nianbao.publish import capture_view, download
 from nianbao.publish.search import fts_query, snippet, snippet_html
 
 
@@ -91,40 +91,6 @@ def register_facet_classes():
     return [_capped_facet_class()]
 
 
-def _archive_dir(datasette) -> Path | None:
-    config = datasette.plugin_config("nianbao") or {}
-    value = config.get("archive") or os.environ.get("NIANBAO_ARCHIVE")
-    return Path(value) if value else None
-
-
-async def capture_body(request, datasette):
-    capture_id = int(request.url_vars["id"])
-    directory = _archive_dir(datasette)
-    if directory is None or not directory.exists():
-        return Response.text("archive directory not configured (nianbao serve --archive DIR)", status=404)
-    from nianbao.archive.store import Archive
-
-    db_name = request.args.get("db") or next(
-        (name for name, db in datasette.databases.items() if not db.is_memory and name != "_internal"), None)
-    database = datasette.get_database(db_name)
-
-    def read(conn):
-        import sqlite_utils
-
-        return Archive(sqlite_utils.Database(conn), directory).read(capture_id)
-
-    try:
-        stored = await database.execute_fn(read)
-    except KeyError:
-        return Response.text(f"no capture {capture_id}", status=404)
-    content_type = stored.headers.get("content-type") or "application/octet-stream"
-    headers = {"X-Nianbao-Archived-Url": stored.url.encode("ascii", "ignore").decode(),
-               "X-Nianbao-Fetched-At": stored.fetched_at,
-               "Content-Security-Policy": "script-src 'none'"}  # archived pages never run scripts here
-    return Response(stored.body, status=200, headers=headers, content_type=content_type)
-
-
-
 # Table views show the start of long report texts; row pages (body.row) show it all.
 CSS = """
 dl.column-descriptions { columns: 3 22em; column-gap: 2em; font-size: 0.8rem; margin: 0.5em 0; }
@@ -148,4 +114,14 @@ def extra_css_urls():
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body), (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+    return [*capture_view.ROUTES, *download.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+
+
+@hookimpl
+def extra_template_vars(view_name, datasette):
+    return download.extra_template_vars(view_name, datasette)  # the download link (home, database pages)
+
+
+@hookimpl
+def asgi_wrapper():
+    return capture_view.hide_server_paths  # /-/databases.json shows absolute paths
