@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from nianbao.archive.store import Archive
 from nianbao.db import drop_derived, ensure_derived_schema, transaction
+from nianbao.extract.bodies import assign_bodies
 from nianbao.extract.dictionary import load_dictionary
 from nianbao.extract.document import Analysis, UnreadableDocument, analyse
 from nianbao.publish.search import index_report
@@ -193,4 +194,5 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
                     doc_row["report_id"] = _upsert_report(db, cap, a, counts)
             db["documents"].insert(doc_row, replace=True)
         counts["documents"] += 1
+    assign_bodies(db)  # bodies, reports.body_id, corrections and the analysis views (extract/bodies.py)
     return counts
