@@ -1,4 +1,5 @@
 """The analysis views: `report_figures` (one row per report with its figures and rates),
+`figure_values` (the same, one row per report and figure, for picking a figure by name),
 `coverage` (one row per expected body and year) and `corrections`.
 
 They are views, not tables, so they always agree with the tables they read; they are
@@ -26,7 +27,7 @@ RATES = {
     "review_correction_rate": ("review_corrected", "review_total", 1),
     "litigation_correction_rate": ("litigation_corrected", "litigation_total", 1),
 }
-VIEWS = ("report_figures", "coverage", "corrections")
+VIEWS = ("figure_values", "report_figures", "coverage", "corrections")
 
 DEADLINE_SQL = "(case when {y} >= 2019 then ({y} + 1) || '-01-31' else ({y} + 1) || '-03-31' end)"
 
@@ -97,6 +98,20 @@ select g.body_id, g.body, g.level, g.region, g.year,
         where r2.body_id = g.body_id and r2.year = g.year) as corrections
 from grid g left join firsts f on f.body_id = g.body_id and f.year = g.year and f.n = 1"""
 
+def figure_values_sql(names: list[str]) -> str:
+    """report_figures in long form (one row per report and figure or rate), so that a
+    query or chart picks the figure with a parameter (`figure = :figure`)."""
+    parts = []
+    for name in names:
+        inputs = [name] if name not in RATES else [RATES[name][0], RATES[name][1]]
+        approx = " or ".join(f"instr(',' || replace(coalesce(approximate_figures, ''), ' ', '') || ',', ',{i},') > 0"
+                             for i in inputs)
+        parts.append(f"select report_id, body_id, body, level, region, year, template, published, '{name}' as figure, "
+                     f"{_quote(name)} as value, case when {approx} then 1 else 0 end as approximate, checks_failed "
+                     f"from report_figures")
+    return "\nunion all\n".join(parts)
+
+
 CORRECTIONS_SQL = """select d.id as document_id, d.corrects_report_id as report_id, r.body_id, b.name as body, r.year,
        d.title, d.url, d.capture_id, r.title as report_title, r.url as report_url
 from documents d join reports r on r.id = d.corrects_report_id left join bodies b on b.id = r.body_id"""
@@ -107,5 +122,6 @@ def create_views(db) -> None:
     for view in VIEWS:
         db.execute(f"DROP VIEW IF EXISTS {view}")
     db.execute(f"CREATE VIEW report_figures AS {report_figures_sql(names)}")
+    db.execute(f"CREATE VIEW figure_values AS {figure_values_sql([n for _, n in names] + list(RATES))}")
     db.execute(f"CREATE VIEW coverage AS {COVERAGE_SQL}")
     db.execute(f"CREATE VIEW corrections AS {CORRECTIONS_SQL}")

@@ -190,6 +190,10 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     name = Path(db_path).stem
     if name != "nianbao":
         metadata["databases"][name] = metadata["databases"].pop("nianbao")
+        for dashboard in metadata.get("plugins", {}).get("datasette-dashboards", {}).values():
+            for part in (*dashboard.get("charts", {}).values(), *dashboard.get("filters", {}).values()):
+                if part.get("db") == "nianbao":  # charts and pick-lists query the served database
+                    part["db"] = name
     metadata.setdefault("plugins", {})["nianbao"] = {"archive": str(Path(archive_dir).resolve())}
     fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

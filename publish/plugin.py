@@ -14,6 +14,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from nianbao.publish import analysis
+from nianbao.publish.analysis import extra_body_script, menu_links  # noqa: F401  (analysis layer hooks)
 from nianbao.publish.search import fts_query
 
 
@@ -80,4 +82,5 @@ def extra_css_urls():
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body), (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+    return [(r"^/-/nianbao/capture/(?P<id>\d+)$", capture_body), (r"^/-/nianbao/nianbao\.css$", stylesheet),
+            *analysis.ROUTES]
