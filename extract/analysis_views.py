@@ -84,7 +84,8 @@ firsts as (
 grid as (
     select e.body_id, e.body, e.level, e.region, y.year, {DEADLINE_SQL.format(y='y.year')} as deadline
     from expected e join years y on y.year >= e.first_year)
-select g.body_id, g.body, g.level, g.region, g.year,
+select g.body_id, g.body, g.level, g.region,
+       cast(g.year as integer) as year,  -- integer affinity: ?year=2022 and facets match
        case when f.report_id is null then case when date('now') > g.deadline then 'missing' else 'not_yet_due' end
             when f.published is null then 'undated'
             when f.published > g.deadline then 'late'
