@@ -144,8 +144,7 @@ Rows come from the <a href="{{ urls.table(db, 'coverage') }}">coverage</a> view.
 <thead><tr><th class="body">机关 body</th>{% for y in years %}<th>{{ y }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for body in rows %}<tr data-body-id="{{ body.id }}"><th class="body"><a href="{{ urls.row(db, 'bodies', body.id) }}">{{ body.name }}</a></th>
-{% for y in years %}{% set c = body.cells.get(y) %}{% if c %}<td class="status-{{ c.status }}" data-year="{{ y }}" data-status="{{ c.status }}" title="{{ c.title }}">
-{% if c.report_id %}<a href="{{ urls.row(db, 'reports', c.report_id) }}">{{ c.label }}</a>{% else %}{{ c.label }}{% endif %}</td>{% else %}<td></td>{% endif %}{% endfor %}
+{% for y in years %}{% set c = body.cells.get(y) %}{% if c %}<td class="status-{{ c.status }}" data-year="{{ y }}" data-status="{{ c.status }}" title="{{ c.title }}">{% if c.report_id %}<a href="{{ urls.row(db, 'reports', c.report_id) }}">{{ c.label }}</a>{% else %}{{ c.label }}{% endif %}</td>{% else %}<td></td>{% endif %}{% endfor %}
 </tr>
 {% endfor %}</tbody></table>
 {% else %}<p>没有数据 No expected reports for this choice.</p>{% endif %}

@@ -254,3 +254,80 @@ def test_name_forms_are_one_body():
     assert index.resolve("衡阳市卫生健康委员会") is wjw and wjw.name == "衡阳市卫生健康委员会"
     assert wjw.aliases == ["衡阳市卫生和计划生育委员会"] and wjw.origin == "reports"
     assert index.resolve("鼓楼区") is not index.resolve("衡阳市人民政府")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser_page(analysed):
+    if not CHROMIUM:
+        pytest.skip("chromium not installed (./run tests installs it)")
+    from playwright.sync_api import sync_playwright
+
+    from test_ui_browser import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser.new_page(viewport={"width": 1400, "height": 1000}), analysed[0]
+        browser.close()
+
+
+def _marks(pg, chart: str, mark: str) -> int:
+    """Data marks Vega drew as SVG in one chart (legend symbols are another role)."""
+    pg.wait_for_selector(f"#chart-{chart} svg g.{mark}.role-mark", state="attached", timeout=20000)
+    return pg.locator(f"#chart-{chart} svg g.{mark}.role-mark path").count()
+
+
+@pytest.mark.browser
+def test_dashboard_draws_the_filtered_data_in_the_browser(browser_page):
+    from urllib.parse import urlencode
+
+    pg, server = browser_page
+    query = urlencode({"figure": "requests_received", "body": "衡阳市卫生健康委员会"})
+    pg.goto(f"{server.url}/-/dashboards/nianbao-analysis?{query}")
+    # one point per year the body reported on (2018 under its old name included)
+    assert _marks(pg, "figure-over-years", "mark-symbol") == 5
+    assert _marks(pg, "distribution", "mark-symbol") == 5
+    # coverage: one bar per year from 2018 to last year (each year one status); not yet due left out
+    today = dt.datetime.now(dt.timezone.utc).date()
+    due = [y for y in range(2018, today.year + 1) if today > _deadline(y)]
+    assert _marks(pg, "coverage-per-year", "mark-rect") == len(due)
+    assert _marks(pg, "checks-per-year", "mark-rect") == 5
+    # the filter form offers the bodies and figures as lists
+    options = pg.locator("select[name=body] option").all_inner_texts()
+    assert "衡阳市档案局" in options and "衡阳市卫生健康委员会" in options
+    query = urlencode({"figure": "share_refused", "level": "department", "year": "2022"})
+    pg.goto(f"{server.url}/-/dashboards/nianbao-analysis?{query}")
+    assert _marks(pg, "distribution", "mark-symbol") == 2  # the two departments' 2022 reports
+    pg.goto(f"{server.url}/-/dashboards/nianbao-analysis?" + urlencode({"figure": "share_refused", "body": "衡阳市档案局"}))
+    assert _marks(pg, "figure-over-years", "mark-symbol") == 1  # 2021 had no request: no rate, no point
+
+
+@pytest.mark.browser
+def test_canned_query_parameters_are_pick_lists(browser_page, analysed):
+    pg, server = browser_page
+    pg.goto(f"{server.url}/nianbao/body_across_years")
+    bodies = pg.locator("select[name=body] option").all_inner_texts()
+    assert any(t.startswith("衡阳市卫生健康委员会") for t in bodies)
+    pg.select_option("select[name=body]", label=next(t for t in bodies if t.startswith("衡阳市卫生健康委员会")))
+    pg.click("input[type=submit]")
+    pg.wait_for_load_state("networkidle")
+    years = pg.locator("table.rows-and-columns td.col-year").all_inner_texts()
+    assert [y.strip() for y in years] == ["2018", "2019", "2020", "2021", "2022"]
+    pg.goto(f"{server.url}/nianbao/bodies_ranked")
+    figures = pg.locator("select[name=figure] option").all_inner_texts()
+    assert any("share_refused" in f or "不予公开占比" in f for f in figures)
+    assert pg.locator("select[name=level] option").count() == 6  # any + five levels
+
+
+@pytest.mark.browser
+def test_coverage_matrix_in_the_browser(browser_page):
+    pg, server = browser_page
+    pg.goto(f"{server.url}/-/nianbao/coverage")
+    row = pg.locator("tr", has=pg.locator("th.body a", has_text="衡阳市蒸湘区人民政府"))
+    assert row.locator("td[data-year='2020']").inner_text().startswith("逾期")
+    assert row.locator("td[data-year='2022']").get_attribute("data-status") == "missing"
+    row.locator("td[data-year='2021'] a").click()
+    pg.wait_for_load_state("networkidle")
+    assert "/nianbao/reports/" in pg.url and "衡阳市蒸湘区人民政府2021年" in pg.inner_text("body")
