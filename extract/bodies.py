@@ -210,7 +210,8 @@ def ensure_bodies_schema(db) -> None:
         db.execute("ALTER TABLE reports ADD COLUMN body_id INTEGER REFERENCES bodies(id) DEFERRABLE INITIALLY DEFERRED")
         db.execute("CREATE INDEX IF NOT EXISTS idx_reports_body_id ON reports(body_id)")
     if "documents" in db.table_names() and "corrects_report_id" not in _columns(db, "documents"):
-        db.execute("ALTER TABLE documents ADD COLUMN corrects_report_id INTEGER REFERENCES reports(id) DEFERRABLE INITIALLY DEFERRED")
+        # no REFERENCES, like documents.report_id: `nianbao extract` drops reports before documents
+        db.execute("ALTER TABLE documents ADD COLUMN corrects_report_id INTEGER")
 
 
 def _load_sources() -> list[dict]:
