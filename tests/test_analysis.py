@@ -222,6 +222,9 @@ def test_feed_is_atom_and_lists_the_newly_crawled_report(analysed):
     assert len(one.findall(ATOM + "entry")) == 3
     county = ET.fromstring(httpx.get(server.url + "/nianbao/new_reports_feed.atom?region=湖南省衡阳市蒸湘区", timeout=30).content)
     assert len(county.findall(ATOM + "entry")) == 3
+    # a body with no report yet: still a valid feed (datasette-atom cannot render no entry)
+    none = ET.fromstring(httpx.get(server.url + "/nianbao/new_reports_feed.atom?body=无此机关", timeout=30).content)
+    assert [e.find(ATOM + "id").text for e in none.findall(ATOM + "entry")] == ["tag:nianbao,2026:no-report-yet"]
 
 
 def test_coverage_matrix_links_each_cell_to_its_report(analysed):
