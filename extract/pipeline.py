@@ -27,6 +27,7 @@ from multiprocessing import get_context
 
 from nianbao.archive.store import Archive, BodyTooLarge
 from nianbao.db import ensure_derived_schema, transaction
+from nianbao.extract.bodies import assign_bodies
 from nianbao.extract.dictionary import load_dictionary
 from nianbao.extract.document import Analysis, UnreadableDocument, analyse
 from nianbao.extract.rebuild import Rebuild
@@ -369,6 +370,7 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
         _IDS_CACHE[id(db.conn)] = load_dictionary(db)  # the spec may have changed since the last run
         for cap, out in _outcomes(db, archive_dir, _pending_captures(db, True, LIVE), workers):
             _write(db, LIVE, cap, out, True, counts)
+        assign_bodies(db)  # bodies, reports.body_id, corrections and the analysis views (extract/bodies.py)
         return counts
     with Rebuild(db) as rebuild:
         _IDS_CACHE[id(db.conn)] = load_dictionary(db)
@@ -376,4 +378,6 @@ def extract_archive(db, archive_dir, only_new: bool = False, source_bodies: dict
         for cap, out in _outcomes(db, archive_dir, _pending_captures(db, False, T), workers):
             _write(db, T, cap, out, False, counts)
         rebuild.swap()
+        # under the same lock, on the tables just swapped in (the pass reads their names)
+        assign_bodies(db)
     return counts

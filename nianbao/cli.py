@@ -247,6 +247,10 @@ def datasette_args(db_path: str, archive_dir: str, host: str, port: int) -> tupl
     name = Path(db_path).stem
     if name != "nianbao":
         metadata["databases"][name] = metadata["databases"].pop("nianbao")
+        for dashboard in metadata.get("plugins", {}).get("datasette-dashboards", {}).values():
+            for part in (*dashboard.get("charts", {}).values(), *dashboard.get("filters", {}).values()):
+                if part.get("db") == "nianbao":  # charts and pick-lists query the served database
+                    part["db"] = name
     # The archive's path goes to the plugin through the environment only: metadata is public
     # (/-/metadata.json) and must not show the server's directories.
     fd, meta_file = tempfile.mkstemp(prefix="nianbao-metadata-", suffix=".json")

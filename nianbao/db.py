@@ -140,6 +140,9 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
                 # report / correction / other kinds (notice, work-plan, budget, …): what the
                 # report decision took the document for; `reason` says why, Chinese first
                 "doc_type": str,
+                # a correction notice (更正说明): the report it corrects (extract/bodies.py);
+                # no REFERENCES, like report_id: a rebuild drops reports before documents
+                "corrects_report_id": int,
             },
             pk="id",
             foreign_keys=[("capture_id", "captures", "id")],
@@ -148,6 +151,13 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
         db["documents"].create_index(["capture_id"], unique=True)
     elif "doc_type" not in db["documents"].columns_dict:
         db["documents"].add_column("doc_type", str)  # databases made before the report decision said what a page is
+    # Who publishes reports, one row each (extract/bodies.py fills it after every
+    # extraction). Not a derived table: a body keeps its id across rebuilds, so links to
+    # /nianbao/bodies/<id> stay valid.
+    db.execute("""CREATE TABLE IF NOT EXISTS bodies (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, normalized_name TEXT NOT NULL,
+        level TEXT, region TEXT, parent_id INTEGER REFERENCES bodies(id) DEFERRABLE INITIALLY DEFERRED, source_id TEXT,
+        aliases TEXT, origin TEXT, reports INTEGER, first_year INTEGER, last_year INTEGER)""")
     if "reports" not in names:
         db["reports"].create(
             {
@@ -155,10 +165,12 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
                 "template": str, "published": str, "text": str, "capture_id": int,
                 "sha256": str, "first_seen": str, "last_changed": str, "versions": int,
                 "attachments": str, "metrics_count": int, "checks_failed": int,
+                "body_id": int,  # the body under one name (extract/bodies.py)
             },
             pk="id",
-            foreign_keys=[("capture_id", "captures", "id")],
+            foreign_keys=[("capture_id", "captures", "id"), ("body_id", "bodies", "id")],
         )
+        db["reports"].create_index(["body_id"])
         db["reports"].create_index(["url"], unique=True)
         db["reports"].create_index(["year"])
         db["reports"].create_index(["body"])

@@ -20,7 +20,8 @@ import os
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from nianbao.publish import capture_view, download
+from nianbao.publish import analysis, capture_view, download
+from nianbao.publish.analysis import extra_body_script, menu_links  # noqa: F401  (analysis layer hooks)
 from nianbao.publish.search import fts_query, snippet, snippet_html
 
 
@@ -114,7 +115,8 @@ def extra_css_urls():
 
 @hookimpl
 def register_routes():
-    return [*capture_view.ROUTES, *download.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet)]
+    return [*capture_view.ROUTES, *download.ROUTES, (r"^/-/nianbao/nianbao\.css$", stylesheet),
+            *analysis.ROUTES]
 
 
 @hookimpl

@@ -366,6 +366,68 @@ def synthetic_docs_a(site: Site) -> list[Doc]:
     return docs
 
 
+# ---------------------------------------------------------------- series for the analysis layer
+# Enough bodies over enough years that the demo answers, without SQL, "how did 衡阳市人民政府's
+# requests change year by year", "who in 衡阳 did not publish on 2022, who was late" and
+# "which departments refuse the largest share": some reports late (after 31 January), some
+# missing, bodies under old names (衡阳市卫生和计划生育委员会) and short names (蒸湘区).
+def _modern_doc(path: str, body: str, year: int, template: str, published: str, written: str | None = None,
+                refuse: int = 0, href: str | None = None) -> Doc:
+    rng = random.Random(f"series{body}{year}")
+    m = forms.synth_modern(rng, template, county=True, busy=2)
+    if refuse:  # a body that refuses more: move requests from 予以公开 to 不予公开 (totals unchanged)
+        k = min(refuse, m["requests.result.disclosed.natural_person"])
+        for a in ("natural_person", "total"):
+            m[f"requests.result.disclosed.{a}"] -= k
+            m[f"requests.result.refused.process_info.{a}"] += k
+    forms.check_modern(m, template)
+    written = written or body
+    content = modern_report_html(written, year, template, m, rng, written)
+    return Doc(path, f"{written}{year}年政府信息公开工作年度报告", published, content, written, True, written, year,
+               template, href=href, facts={"metrics": m})
+
+
+def series_docs_a() -> list[Doc]:
+    docs = []
+    rng = random.Random("city2018")
+    rows = forms.synth_gk2008(rng, scale=20)
+    # the report the 更正说明 of 2019-05-06 corrects
+    docs.append(Doc("/20190329/i1800329.html", "衡阳市人民政府2018年政府信息公开工作年度报告", "2019-03-29",
+                    gk2008_report_html("衡阳市人民政府", 2018, rows, "plain"), "衡阳市人民政府", True, "衡阳市人民政府", 2018,
+                    "gk2008", facts={"metrics": forms.gk2008_metrics(rows), "table_layout": "plain"}))
+    for path, year, template, published in (
+        ("/20200121/i2001121.html", 2019, "gk2019", "2020-01-21"),
+        ("/20210129/i3001129.html", 2020, "gk2019", "2021-01-29"),
+        ("/20220128/i3101128.html", 2021, "gk2021", "2022-01-28"),
+        ("/20240126/i3301126.html", 2023, "gk2021", "2024-01-26"),
+    ):
+        docs.append(_modern_doc(path, "衡阳市人民政府", year, template, published))
+    docs.append(_modern_doc("/20230215/i3202215.html", "衡南县人民政府", 2022, "gk2021", "2023-02-15"))  # late
+    docs.append(_modern_doc("/20220127/i3102127.html", "衡阳县人民政府", 2021, "gk2021", "2022-01-27"))  # 2022 missing
+    docs.append(_modern_doc("/20230310/i3203310.html", "衡阳市蒸湘区人民政府", 2022, "gk2021", "2023-03-10"))  # late
+    return docs
+
+
+def series_docs_b() -> list[Doc]:
+    docs = []
+    rng = random.Random("wjw2017")
+    rows = forms.synth_gk2008(rng)
+    docs.append(Doc(f"{COL_B}201803/t20180328_3301234.html", "衡阳市卫生和计划生育委员会2017年政府信息公开工作年度报告",
+                    "2018-03-28", gk2008_report_html("衡阳市卫生和计划生育委员会", 2017, rows, "rowspan"),
+                    "衡阳市卫生和计划生育委员会", True, "衡阳市卫生和计划生育委员会", 2017, "gk2008",
+                    href="./201803/t20180328_3301234.html",
+                    facts={"metrics": forms.gk2008_metrics(rows), "table_layout": "rowspan"}))
+    for month, stem, body, year, published, refuse in (
+        ("202301", "t20230129_8802345", "衡阳市卫生健康委员会", 2022, "2023-01-29", 0),
+        ("202301", "t20230131_8803456", "衡阳市公安局", 2022, "2023-01-31", 12),
+        ("202302", "t20230208_8804567", "衡阳市住房和城乡建设局", 2022, "2023-02-08", 5),  # late
+        ("202301", "t20230119_8805678", "衡阳市教育局", 2022, "2023-01-19", 0),
+    ):
+        docs.append(_modern_doc(f"{COL_B}{month}/{stem}.html", body, year, "gk2021", published, refuse=refuse,
+                                href=f"./{month}/{stem}.html"))
+    return docs
+
+
 def trs_docs() -> list[Doc]:
     docs: list[Doc] = []
     specs = [
@@ -417,8 +479,8 @@ def build(out: Path = HERE) -> Site:
     site.add("/js/common.js", "function doZoom(size){document.getElementById('zoom').style.fontSize=size+'px';}\n")
     site.add("/js/page.js", PAGE_JS)
 
-    docs_a = sorted(seed_docs() + synthetic_docs_a(site), key=lambda d: d.published, reverse=True)
-    docs_b = sorted(trs_docs(), key=lambda d: d.published, reverse=True)
+    docs_a = sorted(seed_docs() + synthetic_docs_a(site) + series_docs_a(), key=lambda d: d.published, reverse=True)
+    docs_b = sorted(trs_docs() + series_docs_b(), key=lambda d: d.published, reverse=True)
 
     # ---- column A: pages index.html, pages/2.html, pages/3.html --------------
     per = 6
@@ -453,7 +515,7 @@ def build(out: Path = HERE) -> Site:
                          "pages": page_paths, "detail_pattern": "/YYYYMMDD/i<id>.html"})
 
     # ---- column B: TRS createPageHTML -------------------------------------------
-    per = 3
+    per = 5  # three pages, as the TRS column of the portal
     chunks = [docs_b[i : i + per] for i in range(0, len(docs_b), per)]
     n = len(chunks)
     page_paths_b = [COL_B + "index.html"] + [f"{COL_B}index_{i}.html" for i in range(1, n)]
