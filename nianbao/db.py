@@ -159,17 +159,15 @@ def ensure_derived_schema(db: sqlite_utils.Database) -> None:
         level TEXT, region TEXT, parent_id INTEGER REFERENCES bodies(id) DEFERRABLE INITIALLY DEFERRED, source_id TEXT,
         aliases TEXT, origin TEXT, reports INTEGER, first_year INTEGER, last_year INTEGER)""")
     if "reports" not in names:
-        db["reports"].create(
-            {
-                "id": int, "url": str, "title": str, "body": str, "year": int,
-                "template": str, "published": str, "text": str, "capture_id": int,
-                "sha256": str, "first_seen": str, "last_changed": str, "versions": int,
-                "attachments": str, "metrics_count": int, "checks_failed": int,
-                "body_id": int,  # the body under one name (extract/bodies.py)
-            },
-            pk="id",
-            foreign_keys=[("capture_id", "captures", "id"), ("body_id", "bodies", "id")],
-        )
+        # Raw DDL for body_id's DEFERRABLE reference: extract/bodies.py rewrites `bodies`
+        # (ids kept) and reports.body_id in one transaction, checked at its commit.
+        db.execute("""CREATE TABLE [reports] (
+            [id] INTEGER PRIMARY KEY, [url] TEXT, [title] TEXT, [body] TEXT, [year] INTEGER,
+            [template] TEXT, [published] TEXT, [text] TEXT,
+            [capture_id] INTEGER REFERENCES [captures]([id]),
+            [sha256] TEXT, [first_seen] TEXT, [last_changed] TEXT, [versions] INTEGER,
+            [attachments] TEXT, [metrics_count] INTEGER, [checks_failed] INTEGER,
+            [body_id] INTEGER REFERENCES [bodies]([id]) DEFERRABLE INITIALLY DEFERRED)""")
         db["reports"].create_index(["body_id"])
         db["reports"].create_index(["url"], unique=True)
         db["reports"].create_index(["year"])
