@@ -25,21 +25,25 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urldefrag
 
 from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadFailedError, DownloadTimeoutError, StopDownload)
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
+from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, PotentialDataLoss, ResponseDone
+from twisted.web.client import Agent, HTTPConnectionPool, PotentialDataLoss, ResponseDone, ResponseFailed
 from twisted.web.http_headers import Headers as TxHeaders
 
 from nianbao.crawler.middlewares import KIND
@@ -61,6 +65,26 @@ class StreamedBody:
     file: IO[bytes]
     size: int
     sha256: str
+
+
+@contextmanager
+def _as_scrapy_errors():
+    """Twisted's download failures as the exceptions Scrapy's own HTTP handler raises
+    (scrapy.exceptions, public): RETRY_EXCEPTIONS names those, so a streamed download
+    that is reset, cut off or timed out is retried like any other request. TooLarge is
+    not mapped: a file over the cap is refused, not retried."""
+    try:
+        yield
+    except defer.CancelledError as e:
+        raise DownloadCancelledError(str(e)) from e
+    except TxConnectionRefusedError as e:
+        raise DownloadConnectionRefusedError(str(e)) from e
+    except DNSLookupError as e:
+        raise CannotResolveHostError(str(e)) from e
+    except ResponseFailed as e:
+        raise DownloadFailedError(str(e)) from e
+    except TxTimeoutError as e:
+        raise DownloadTimeoutError(str(e)) from e
 
 
 def _stopped_by(results) -> StopDownload | None:
@@ -155,6 +179,10 @@ class FileStreamer:
                 and request.meta.get(KIND) in STREAMED_KINDS)
 
     async def download(self, request) -> Response:
+        with _as_scrapy_errors():
+            return await self._download(request)
+
+    async def _download(self, request) -> Response:
         from twisted.internet import reactor
 
         timeout = float(request.meta.get("download_timeout") or self.timeout)
