@@ -10,8 +10,9 @@ own HTTP handler and archived byte for byte, as on any other portal. robots.txt
 is fetched by the normal handler too and obeyed as always.
 
 **What the archive holds for a rendered page.** The body Scrapy gets, and that
-``ArchiveMiddleware`` stores, is the DOM after the scripts ran (``page.content()``,
-re-encoded in the charset the page declares), *not* the bytes the server sent.
+``ArchiveMiddleware`` (archive/scrapy_middlewares.py) stores, is the DOM after the
+scripts ran (``page.content()``, re-encoded in the charset the page declares), *not*
+the bytes the server sent.
 The status and headers are those of the last main-frame navigation (the page the
 DOM belongs to). Such captures carry the response flag ``rendered`` and the
 archived headers ``X-Nianbao-Rendered: chromium`` and ``X-Nianbao-Navigations``
@@ -32,7 +33,7 @@ User-Agent, Referer) plus the browser's cookies (``request_headers``).
 **Conditional GET.** Chromium aborts a navigation answered ``304``, so a page the
 archive already holds is first asked for by Scrapy's own handler, with
 ``If-None-Match`` / ``If-Modified-Since`` and the browser's cookies; a 304 is
-answered as for any portal (``IncrementalMiddleware`` uses the archived DOM),
+answered as for any portal (the archive's ``IncrementalMiddleware`` uses the archived DOM),
 anything else is rendered in the browser.
 """
 from __future__ import annotations

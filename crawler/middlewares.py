@@ -1,192 +1,32 @@
-"""Downloader middlewares: archive everything, fetch conditionally, back off politely."""
+"""The crawler's own downloader middleware (back off politely) and what every stage's
+Scrapy components share: the request kind and the `fetch_errors` row.
+
+The middlewares that write and read the archive (ArchiveMiddleware, ArchiveStreamedFiles,
+IncrementalMiddleware) are the archive stage's: archive/scrapy_middlewares.py.
+"""
 from __future__ import annotations
 
-import logging
-import re
 import time
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
-from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.responsetypes import responsetypes
-
-from nianbao.archive.store import Archive
-from nianbao.db import connect
-
-logger = logging.getLogger(__name__)
 
 KIND = "nianbao_kind"
 
 
-def content_disposition_filename(value: str | None) -> str | None:
-    """File name from a Content-Disposition header (RFC 6266 filename* first)."""
-    if not value:
-        return None
-    m = re.search(r"filename\*\s*=\s*([^']*)'[^']*'([^;]+)", value, re.I)
-    if m:
-        try:
-            return unquote(m.group(2).strip().strip('"'), encoding=m.group(1) or "utf-8")
-        except LookupError:
-            return unquote(m.group(2).strip().strip('"'))
-    m = re.search(r'filename\s*=\s*"?([^";]+)"?', value, re.I)
-    if not m:
-        return None
-    name = m.group(1).strip()
-    if "%" in name:
-        name = unquote(name)
-    # Chinese servers often send raw GBK bytes, which arrive here as latin-1.
-    try:
-        raw = name.encode("latin-1")
-        for enc in ("utf-8", "gb18030"):
-            try:
-                return raw.decode(enc)
-            except UnicodeDecodeError:
-                continue
-    except UnicodeEncodeError:
-        pass
-    return name
-
-
 def record_fetch_error(db, run_id: int | None, request, message: str) -> None:
-    """A request that produced no response to archive: a `fetch_errors` row."""
+    """A request that produced no response to archive: a `fetch_errors` row.
+
+    A table of the core (nianbao/db.py), written through the database, not the archive:
+    the crawler's scope and link cap record here, as do the archive's middlewares."""
     from datetime import datetime, timezone
 
     db["fetch_errors"].insert({
         "crawl_run_id": run_id, "url": request.url, "kind": request.meta.get(KIND), "error": message[:500],
         "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     })
-
-
-def headers_list(headers) -> list[tuple[str, str]]:
-    out = []
-    for key, values in headers.items():
-        k = key.decode("latin-1")
-        for v in values:
-            out.append((k, v.decode("latin-1")))
-    return out
-
-
-class ArchiveMiddleware:
-    """Write every response, whatever its status, to WARC + the captures index."""
-
-    def __init__(self, crawler):
-        s = crawler.settings
-        self.db = connect(s.get("NIANBAO_DB"))
-        self.archive = Archive(self.db, s.get("NIANBAO_ARCHIVE"), run_id=s.getint("NIANBAO_RUN_ID") or None)
-        self.stats = crawler.stats
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_response(self, request, response, spider=None):
-        if "archived" in response.flags:
-            return response
-        kind = request.meta.get(KIND) or ("robots" if request.url.endswith("/robots.txt") else "other")
-        headers = headers_list(response.headers)
-        if "rendered" in response.flags:  # a DOM Chromium rendered, not the bytes sent (crawler/browser.py)
-            headers += request.meta.get("nianbao_rendered_headers") or [("X-Nianbao-Rendered", "chromium")]
-        filename = content_disposition_filename(
-            response.headers.get("Content-Disposition", b"").decode("latin-1") or None)
-        reason = ""
-        try:
-            from http import HTTPStatus
-
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            pass
-        capture_id = self.archive.store(
-            response.url, response.status, reason, headers, response.body, kind=kind,
-            referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
-            link_text=request.meta.get("link_text"), filename=filename, source=request.meta.get("source"),
-            # a GET is its URL; any other request is also its body (which list page was asked for)
-            request=None if request.method == "GET" else (request.method, headers_list(request.headers),
-                                                          request.body),
-        )
-        request.meta["capture_id"] = capture_id
-        self.stats.inc_value("nianbao/archived")
-        self.stats.inc_value("nianbao/archived_bytes", len(response.body))
-        self.stats.inc_value(f"nianbao/status/{response.status}")
-        return response
-
-    def process_exception(self, request, exception, spider=None):
-        if isinstance(exception, IgnoreRequest):
-            # robots.txt, off-site or error budget said no: a decision, not a failure
-            self.stats.inc_value("nianbao/ignored_requests")
-            return None
-        self.stats.inc_value("nianbao/download_errors")
-        logger.warning("download failed: %s (%s)", request.url, exception.__class__.__name__)
-        record_fetch_error(self.db, self.archive.run_id, request, f"{exception.__class__.__name__}: {exception}")
-
-    def spider_closed(self, spider):
-        self.archive.close()
-
-
-class IncrementalMiddleware:
-    """Don't download again what the archive already holds unchanged.
-
-    Detail pages and attachments already archived are asked for with
-    If-None-Match / If-Modified-Since; a 304 is archived (it was received) and
-    the spider gets the archived body. Pages captured by an interrupted run that
-    this run resumes are not requested at all.
-    """
-
-    def __init__(self, crawler):
-        s = crawler.settings
-        self.db = connect(s.get("NIANBAO_DB"))
-        self.archive = Archive(self.db, s.get("NIANBAO_ARCHIVE"))
-        # every interrupted run since the last finished one (NIANBAO_RESUME_RUNS), not only the newest
-        self.resume_runs = {int(x) for x in str(s.get("NIANBAO_RESUME_RUNS") or "").split(",") if x.strip()}
-        if s.getint("NIANBAO_RESUME_RUN"):
-            self.resume_runs.add(s.getint("NIANBAO_RESUME_RUN"))
-        self.enabled = s.getbool("NIANBAO_INCREMENTAL", True)
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def _archived_response(self, request, capture_id: int, flag: str):
-        stored = self.archive.read(capture_id)
-        headers = {k: v for k, v in stored.headers.items() if k not in ("content-encoding", "content-length")}
-        cls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
-        request.meta["capture_id"] = capture_id
-        return cls(url=stored.url, status=200, headers=headers, body=stored.body,
-                   flags=["archived", flag], request=request)
-
-    def process_request(self, request, spider=None):
-        if not self.enabled or request.meta.get(KIND) not in ("detail", "attachment"):
-            return None
-        row = self.db.execute(
-            "SELECT id, etag, last_modified, crawl_run_id FROM captures WHERE url = ? AND status = 200 "
-            "ORDER BY id DESC LIMIT 1", [request.url]
-        ).fetchone()
-        if row is None:
-            return None
-        capture_id, etag, last_modified, run_id = row
-        if self.resume_runs:
-            # asked by an interrupted run (a 200, or a 304 confirming the archived copy): not again
-            last = self.db.execute("SELECT crawl_run_id FROM captures WHERE url = ? AND status IN (200, 304) "
-                                   "ORDER BY id DESC LIMIT 1", [request.url]).fetchone()
-            if last and last[0] in self.resume_runs:
-                self.stats.inc_value("nianbao/resumed_from_archive")
-                return self._archived_response(request, capture_id, "resumed")
-        request.meta["nianbao_prev_capture"] = capture_id
-        if etag:
-            request.headers.setdefault("If-None-Match", etag)
-        if last_modified:
-            request.headers.setdefault("If-Modified-Since", last_modified)
-        return None
-
-    def process_response(self, request, response, spider=None):
-        prev = request.meta.get("nianbao_prev_capture")
-        if response.status == 304 and prev:
-            self.stats.inc_value("nianbao/not_modified")
-            return self._archived_response(request, prev, "not-modified")
-        return response
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -42,8 +42,9 @@ NIANBAO_BACKOFF_MAX = 120.0
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024    # pages larger than this are refused mid-download
 # Attachments and detail pages are downloaded by crawler/streaming.py's handler: a body
-# over this many bytes is streamed to disk and then into the WARC, never held in memory,
-# up to NIANBAO_MAX_FILE_BYTES; larger ones are refused (a fetch_errors row).
+# over this many bytes is streamed to disk and then into the WARC (by the archive stage's
+# ArchiveStreamedFiles), never held in memory, up to NIANBAO_MAX_FILE_BYTES; larger ones
+# are refused (a fetch_errors row).
 NIANBAO_STREAM_ABOVE = 8 * 1024 * 1024
 NIANBAO_MAX_FILE_BYTES = 1024 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
@@ -64,13 +65,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaced by the back-off variant below.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
+    # The archive stage's middlewares (archive/scrapy_middlewares.py), named here as
+    # configuration: the crawler stage imports none of them.
     # Closest to the network, so it sees every response exactly as received
     # (before decompression, redirects and retries change anything).
-    "nianbao.crawler.middlewares.ArchiveMiddleware": 990,
+    "nianbao.archive.scrapy_middlewares.ArchiveMiddleware": 990,
     # Closer still: a body the download handler streamed to disk goes into the WARC.
-    "nianbao.crawler.streaming.ArchiveStreamedFiles": 995,
+    "nianbao.archive.scrapy_middlewares.ArchiveStreamedFiles": 995,
     # Conditional requests for pages already archived (ETag / Last-Modified).
-    "nianbao.crawler.middlewares.IncrementalMiddleware": 980,
+    "nianbao.archive.scrapy_middlewares.IncrementalMiddleware": 980,
 }
 
 # Every address a name resolves to is checked at connection time: no private, loopback,

@@ -6,46 +6,52 @@ public extension point) that answers GET requests for attachments and detail pag
 itself: the body goes, as bytes arrive, into a temporary file (kept in memory up to
 NIANBAO_STREAM_ABOVE, on disk beyond), hashed as it goes, up to NIANBAO_MAX_FILE_BYTES.
 A body that stayed small is handed on as an ordinary response; a larger one arrives
-with an empty body, the flag ``streamed`` and the file in ``request.meta``, and
-`ArchiveStreamedFiles` copies it into a WARC file of its own, in a worker thread
-(the reactor keeps serving the other hosts meanwhile), and indexes it.
+with an empty body, the flag ``streamed`` and the file (a `StreamedBody`) in
+``request.meta[BODY_FILE]``. Storing it is the archive stage's job, not this one's:
+`ArchiveStreamedFiles` (archive/scrapy_middlewares.py, the downloader middleware closest
+to this handler) copies the file into a WARC file of its own, in a worker thread (the
+reactor keeps serving the other hosts meanwhile), indexes it and closes the file. This
+module imports nothing of the archive.
 
 Because this is the download itself — there is no second fetch — a large file is one
 request like any other: the downloader's per-host slot (one connection, the delay),
 robots.txt, the offsite and scope checks (crawler/scope.py), redirects, retries and
 back-off all apply, and its address is checked by the crawl's resolver. A download
 that fails for any reason (refused as too large, cut off, timed out) reaches
-`ArchiveMiddleware.process_exception`: a `fetch_errors` row and an error in the run's
-summary. Nothing here imports an optional extra.
+`ArchiveMiddleware.process_exception` (archive/scrapy_middlewares.py): a `fetch_errors`
+row and an error in the run's summary. Nothing here imports an optional extra.
 """
 from __future__ import annotations
 
 import hashlib
-import logging
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urldefrag
 
 from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadFailedError, DownloadTimeoutError, StopDownload)
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, threads
+from twisted.internet import defer
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
+from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, PotentialDataLoss, ResponseDone
+from twisted.web.client import Agent, HTTPConnectionPool, PotentialDataLoss, ResponseDone, ResponseFailed
 from twisted.web.http_headers import Headers as TxHeaders
 
-from nianbao.crawler.middlewares import KIND, content_disposition_filename, headers_list, record_fetch_error
-
-logger = logging.getLogger(__name__)
+from nianbao.crawler.middlewares import KIND
 
 # What may be a file: an attachment, or a list item that is itself a PDF/DOC.
 STREAMED_KINDS = ("attachment", "detail")
+# The hand-over to the archive stage: a streamed body's file, in request.meta, and the
+# response's flag (archive/scrapy_middlewares.py ArchiveStreamedFiles stores it).
 BODY_FILE = "nianbao_body_file"
 STREAMED_FLAG = "streamed"
 
@@ -59,6 +65,26 @@ class StreamedBody:
     file: IO[bytes]
     size: int
     sha256: str
+
+
+@contextmanager
+def _as_scrapy_errors():
+    """Twisted's download failures as the exceptions Scrapy's own HTTP handler raises
+    (scrapy.exceptions, public): RETRY_EXCEPTIONS names those, so a streamed download
+    that is reset, cut off or timed out is retried like any other request. TooLarge is
+    not mapped: a file over the cap is refused, not retried."""
+    try:
+        yield
+    except defer.CancelledError as e:
+        raise DownloadCancelledError(str(e)) from e
+    except TxConnectionRefusedError as e:
+        raise DownloadConnectionRefusedError(str(e)) from e
+    except DNSLookupError as e:
+        raise CannotResolveHostError(str(e)) from e
+    except ResponseFailed as e:
+        raise DownloadFailedError(str(e)) from e
+    except TxTimeoutError as e:
+        raise DownloadTimeoutError(str(e)) from e
 
 
 def _stopped_by(results) -> StopDownload | None:
@@ -153,6 +179,10 @@ class FileStreamer:
                 and request.meta.get(KIND) in STREAMED_KINDS)
 
     async def download(self, request) -> Response:
+        with _as_scrapy_errors():
+            return await self._download(request)
+
+    async def _download(self, request) -> Response:
         from twisted.internet import reactor
 
         timeout = float(request.meta.get("download_timeout") or self.timeout)
@@ -246,79 +276,3 @@ class StreamingDownloadHandler(HTTP11DownloadHandler):
     async def close(self) -> None:
         await self.streamer.close()
         await super().close()
-
-
-class ArchiveStreamedFiles:
-    """Downloader middleware (closest to the handler): a streamed body into the archive.
-
-    In a worker thread, with its own SQLite connection and its own WARC file, so the
-    reactor keeps serving other hosts while a large file is copied and compressed."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    async def process_response(self, request, response, spider=None):
-        body = request.meta.pop(BODY_FILE, None)
-        if body is None:
-            return response
-        stats = self.crawler.stats
-        try:
-            capture_id = await maybe_deferred_to_future(
-                threads.deferToThread(self._archive, request, response, body))
-        except Exception as e:  # the disk, the database: the file is lost, say so
-            message = f"archiving a streamed file failed: {e.__class__.__name__}: {e}"
-            self._fetch_error(request, message)
-            stats.inc_value("nianbao/download_errors")
-            raise IgnoreRequest(message) from e
-        finally:
-            body.file.close()
-        request.meta["capture_id"] = capture_id
-        stats.inc_value("nianbao/archived")
-        stats.inc_value("nianbao/archived_bytes", body.size)
-        stats.inc_value(f"nianbao/status/{response.status}")
-        stats.inc_value("nianbao/streamed_files")
-        # the spider gets no body: the archived one's encoding no longer applies to it
-        headers = response.headers.copy()
-        for name in ("Content-Encoding", "Content-Length"):
-            headers.pop(name, None)
-        return response.replace(headers=headers, flags=[*response.flags, "archived"])
-
-    def _archive(self, request, response, body: StreamedBody) -> int:
-        from http import HTTPStatus
-
-        from nianbao.archive.store import Archive
-        from nianbao.db import connect
-
-        s = self.crawler.settings
-        headers = headers_list(response.headers)
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = ""
-        db = connect(s.get("NIANBAO_DB"))
-        archive = Archive(db, s.get("NIANBAO_ARCHIVE"), run_id=s.getint("NIANBAO_RUN_ID") or None)
-        try:
-            disposition = response.headers.get("Content-Disposition", b"").decode("latin-1") or None
-            return archive.store_file(
-                response.url, response.status, reason, headers, body.file, body.size, body.sha256,
-                kind=request.meta.get(KIND) or "other",
-                referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
-                link_text=request.meta.get("link_text"), filename=content_disposition_filename(disposition),
-                source=request.meta.get("source"))
-        finally:
-            archive.close()
-            db.conn.close()
-
-    def _fetch_error(self, request, message: str) -> None:
-        from nianbao.db import connect
-
-        db = connect(self.crawler.settings.get("NIANBAO_DB"))
-        try:
-            record_fetch_error(db, self.crawler.settings.getint("NIANBAO_RUN_ID") or None, request, message)
-        finally:
-            db.conn.close()
-        logger.warning(message)

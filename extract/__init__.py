@@ -5,5 +5,8 @@ the three national templates, consistency checks, attachment readers, and the pi
 that rebuilds every derived table from the archive alone.
 
 Imports run one way, spiders -> crawler -> archive -> extract -> publish: this stage may
-import `nianbao.spiders`, `nianbao.crawler`, `nianbao.archive` and `nianbao.db`, never a later stage (tools/layers.py checks it).
+import `nianbao.spiders`, `nianbao.crawler`, `nianbao.archive` and the core (`nianbao.db`,
+`nianbao.fts`), never a later stage nor the application on top (`nianbao.cli`,
+`nianbao.runner`, `nianbao.scrapy_extension`, `nianbao.sources_check`,
+`nianbao.demo_portal`); tools/layers.py checks it.
 """

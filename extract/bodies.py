@@ -255,6 +255,9 @@ def assign_bodies(db, sources: list[dict] | None = None) -> dict:
         if b is not None:
             counts[b.id] = counts.get(b.id, 0) + 1
     with transaction(db):
+        # reports.body_id references bodies(id) (not deferred): unlink before the rows go,
+        # every report is linked again below
+        db.execute("UPDATE reports SET body_id = NULL WHERE body_id IS NOT NULL")
         db.execute("DELETE FROM bodies")
         db.conn.executemany(
             "INSERT INTO bodies (id, name, normalized_name, level, region, parent_id, source_id, aliases, origin, "

@@ -67,9 +67,16 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+# Exit statuses of `nianbao crawl` (also in its --help and the README).
+EXIT_FAILED_DOWNLOADS = 3   # the crawl and extraction finished, but some downloads failed in the end
+EXIT_LOCKED = 75            # EX_TEMPFAIL: another crawl holds the database's lock
+
+
 def _print_summary(summary: dict) -> None:
     click.echo("")
-    click.echo(f"Crawl run {summary['run_id']} finished ({summary.get('finish_reason')}):")
+    failed = summary.get("failed") or 0
+    click.echo(f"Crawl run {summary['run_id']} finished ({summary.get('finish_reason')})"
+               + (f" with {failed} failed download{'s' if failed != 1 else ''}" if failed else "") + ":")
     click.echo(f"  pages archived    {summary['pages']} ({summary['bytes']:,} bytes)"
                f"; not modified {summary['not_modified']}; taken from the archive {summary['from_archive']}")
     if summary.get("resumed_run"):
@@ -79,7 +86,13 @@ def _print_summary(summary: dict) -> None:
     if "reports_new" in summary:
         click.echo(f"  reports           {summary['reports_new']} new, {summary['reports_updated']} updated"
                    f" ({summary['documents']} documents extracted, {summary['extraction_errors']} unreadable)")
-    click.echo(f"  errors            {summary['errors']} (plus {summary['not_found']} not found)")
+    click.echo(f"  errors            {summary['errors']} (plus {summary['not_found']} not found"
+               + (f", {summary['refused']} refused by the scope" if summary.get("refused") else "") + ")")
+    if failed:
+        click.echo(f"  failed downloads  {failed} URLs not got in the end (fetch_errors and captures of run"
+                   f" {summary['run_id']}), e.g.:")
+        for url, why in list((summary.get("failed_urls") or {}).items())[:5]:
+            click.echo(f"    {url}  {why[:120]}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +133,15 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
     runs at a time; a crawl that was killed is resumed by the next one.
 
     \b
+    Exit status:
+        0   finished, every download succeeded (404s and scope refusals aside)
+        3   finished (crawl and extraction done), but some downloads failed in
+            the end: a fetch_errors row (reset, timeout, too large ...) with no
+            later success, or a last answer of 4xx/5xx other than 404
+        75  another crawl holds this database's lock; nothing was done
+        1   the command itself failed (an error message says why); 2: bad usage
+
+    \b
     Examples:
         nianbao crawl --start-url http://www.hengyang.gov.cn/xxgk/szfxxgkml/zfxxgkndbg/hysmhwzndbg/index.html
         nianbao crawl --source hengyang-city -s DOWNLOAD_DELAY=2
@@ -147,10 +169,14 @@ def crawl(start_urls, source_ids, db_path, archive_dir, settings, no_resume, no_
                             render="browser" if browser else None, redis_url=redis_url)
     except AlreadyRunning as e:
         click.echo(f"nianbao crawl: {e}; not starting a second one", err=True)
-        sys.exit(75)  # EX_TEMPFAIL: cron/systemd may simply try again later
+        sys.exit(EXIT_LOCKED)  # cron/systemd may simply try again later
     except ModuleNotFoundError as e:
         raise missing_extra(e)
     _print_summary(summary)
+    if summary.get("failed"):
+        click.echo(f"nianbao crawl: {summary['failed']} downloads failed (see fetch_errors of run "
+                   f"{summary['run_id']}); exit status {EXIT_FAILED_DOWNLOADS}", err=True)
+        sys.exit(EXIT_FAILED_DOWNLOADS)
 
 
 @cli.command()
@@ -374,9 +400,12 @@ def demo(workdir, port, no_serve):
     for extra in DEMO_EXTRA_COLUMNS:
         cmd += ["--start-url", portal.url.rstrip("/") + extra]
     try:
-        subprocess.run(cmd, check=True)
+        done = subprocess.run(cmd)
     finally:
         portal.stop()
+    # 3: the crawl finished with failed downloads (its summary says which): still a demo to show
+    if done.returncode not in (0, EXIT_FAILED_DOWNLOADS):
+        raise click.ClickException(f"the demo crawl failed (exit status {done.returncode})")
     if no_serve:
         return
     exec_datasette(str(db_path), str(archive_dir), "127.0.0.1", port,

@@ -104,6 +104,41 @@ def record_sources(db, run_id: int) -> None:
     db["source_runs"].insert_all(({"crawl_run_id": run_id, **r} for r in rows), replace=True)
 
 
+def failed_downloads(db, run_id: int) -> dict[str, str]:
+    """What this run asked for and did not get in the end, {url: why} (issue 9).
+
+    * a download that failed (a `fetch_errors` row: refused connection, reset, timeout,
+      cut off, over NIANBAO_MAX_FILE_BYTES, a streamed file that could not be archived)
+      and no answer under 400 for that URL in the run: an attempt a retry made good is
+      not a failure;
+    * a URL whose last answer in this run is an error status other than 404
+      (a 403, or a 500/503 that outlived its retries).
+
+    Not failures, and counted apart: 404 (the page is gone: "not found"), the scope's
+    refusals (`refused: …`, a decision: crawler/scope.py), the link cap (`link cap: …`),
+    and robots.txt (without one Scrapy crawls as if everything were allowed).
+    """
+    failed: dict[str, str] = {}
+    for url, error in db.execute(
+            """select f.url, f.error from fetch_errors f
+               where f.crawl_run_id = :run and f.error not like 'refused:%' and f.error not like 'link cap:%'
+                 and f.url not like '%/robots.txt'
+                 and not exists (select 1 from fetch_errors r where r.crawl_run_id = :run and r.url = f.url
+                                 and r.error like 'refused:%')
+                 and not exists (select 1 from captures c where c.crawl_run_id = :run and c.url = f.url
+                                 and c.status < 400)
+               order by f.id""", {"run": run_id}):
+        failed[url] = error
+    for url, status in db.execute(
+            """select c.url, c.status from captures c
+               where c.crawl_run_id = :run and c.status >= 400 and c.status != 404
+                 and coalesce(c.kind, '') != 'robots' and c.url not like '%/robots.txt'
+                 and c.id = (select max(c2.id) from captures c2 where c2.crawl_run_id = :run and c2.url = c.url)
+               order by c.id""", {"run": run_id}):
+        failed.setdefault(url, f"HTTP {status}")
+    return failed
+
+
 def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract: bool = True) -> dict:
     """Extract what is new, write the run's figures to `crawl_runs`, return the summary."""
     db = connect(db_path)
@@ -123,8 +158,12 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
         "errors": _count(stats_list, "nianbao/download_errors")
         + sum(v for k, v in statuses.items() if k[-3:].isdigit() and int(k[-3:]) >= 400 and not k.endswith("/404")),
         "not_found": statuses.get("nianbao/status/404", 0),
+        "refused": _count(stats_list, "nianbao/scope/refused"),
         "finish_reason": ",".join(sorted({str(st.get("finish_reason")) for st in stats_list})),
     }
+    failed = failed_downloads(db, run["run_id"])
+    summary["failed"] = len(failed)
+    summary["failed_urls"] = dict(list(failed.items())[:20])
     if extract:
         from nianbao.extract.pipeline import extract_archive
 
@@ -134,7 +173,7 @@ def finish_run(db_path, archive_dir, run: dict, stats_list: list[dict], extract:
             result = extract_archive(db, archive_dir, only_new=True)
         summary.update(reports_new=result["reports_new"], reports_updated=result["reports_updated"],
                        documents=result["documents"], extraction_errors=result["errors"])
-    detail = dict(statuses)
+    detail = dict(statuses, failed_downloads=len(failed))
     for st in stats_list:
         for k, v in st.items():
             if "error" in k or k.startswith("nianbao/source/"):

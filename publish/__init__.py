@@ -4,5 +4,7 @@ Showing it: Chinese full-text search and the Datasette plugin (report pages, arc
 copies, downloads).
 
 Imports run one way, spiders -> crawler -> archive -> extract -> publish: this stage may
-import every earlier stage and `nianbao.db`, never a later stage (tools/layers.py checks it).
+import every earlier stage and the core (`nianbao.db`, `nianbao.fts`), never a later stage
+nor the application on top (`nianbao.cli`, `nianbao.runner`, `nianbao.scrapy_extension`,
+`nianbao.sources_check`, `nianbao.demo_portal`); tools/layers.py checks it.
 """

@@ -3,7 +3,8 @@
 It pages through the column (next links, `pages/N.html`, `index_N.html`,
 `createPageHTML`), fetches every list item and the attachments of the pages it
 fetches, and stays on the column's host. It yields no items: every response is
-archived by `ArchiveMiddleware`, and extraction works from the archive.
+archived by `ArchiveMiddleware` (archive/scrapy_middlewares.py), and extraction works
+from the archive.
 """
 from __future__ import annotations
 

@@ -95,7 +95,9 @@ def crawled(tmp_path_factory):
     out = run_cli("crawl", "--start-url", portal.url + "/col/index.html", "--db", tmp / "n.db",
                   "--archive", tmp / "warc", *FAST, "-s", "DOWNLOAD_MAXSIZE=2000000",
                   # files stream to disk: their own limit (crawler/streaming.py)
-                  "-s", "NIANBAO_MAX_FILE_BYTES=2000000")
+                  "-s", "NIANBAO_MAX_FILE_BYTES=2000000", check=False)
+    # huge.pdf is over the cap: a failed download, so the finished crawl exits 3 (issue 9)
+    assert out.returncode == 3, out.stdout[-3000:] + out.stderr[-3000:]
     conn = sqlite3.connect(tmp / "n.db")
     conn.row_factory = sqlite3.Row
     yield portal, conn, out
@@ -151,4 +153,5 @@ def test_hostile_files_are_recorded_and_the_crawl_goes_on(crawled):
         assert errors.get(name), f"{name} has no recorded error: {errors}"
     too_big = conn.execute("select error from fetch_errors where url like '%huge.pdf'").fetchall()
     assert too_big, "the file over NIANBAO_MAX_FILE_BYTES left no trace"
+    assert "with 1 failed download:" in out.stdout and "huge.pdf" in out.stdout, out.stdout
     assert not _report(conn, "/20190320/i4.html")  # the notice is not a report

@@ -24,6 +24,8 @@ import hashlib
 import json
 import mimetypes
 import posixpath
+import socket
+import struct
 import sys
 import threading
 import time
@@ -158,6 +160,8 @@ class Quirks:
     ``times``                ... only for the first N matching requests, then behave
     ``retry_after``          Retry-After header (seconds) sent with the status
     ``delay``                seconds to sleep before answering
+    ``reset``                (true) no answer at all: the connection is reset (TCP RST)
+                             as soon as the request is read (with ``times``: the first N)
     ``redirect``             302 to this location (``redirect_status`` to change the code)
     ``file``                 serve this site path instead (``download.jsp?id=N`` style)
     ``content_disposition``  Content-Disposition header to add
@@ -265,6 +269,12 @@ class PortalHandler(BaseHTTPRequestHandler):
         if not head and code != 304:
             self.wfile.write(body)
 
+    def _reset(self) -> None:
+        """Hang up without an answer: SO_LINGER 0 makes close() send a TCP RST."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
     def _resolve(self, url_path: str) -> Path | None:
         path = posixpath.normpath(urllib.parse.unquote(url_path))
         if url_path.endswith("/") or path == "/":
@@ -305,6 +315,9 @@ class PortalHandler(BaseHTTPRequestHandler):
                 time.sleep(float(rule["delay"]))
             status = rule.get("status")
             times = rule.get("times")
+            if rule.get("reset") and (times is None or n < int(times)):
+                self._reset()
+                return
             if status and (times is None or n < int(times)):
                 status = int(status)
                 hdrs: dict[str, str] = {}
