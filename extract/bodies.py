@@ -255,8 +255,8 @@ def assign_bodies(db, sources: list[dict] | None = None) -> dict:
         if b is not None:
             counts[b.id] = counts.get(b.id, 0) + 1
     with transaction(db):
-        # reports.body_id references bodies(id) (not deferred): unlink before the rows go,
-        # every report is linked again below
+        # reports.body_id references bodies(id); databases made before the reference was
+        # DEFERRABLE check it per statement, so unlink first: every report is linked again below
         db.execute("UPDATE reports SET body_id = NULL WHERE body_id IS NOT NULL")
         db.execute("DELETE FROM bodies")
         db.conn.executemany(
