@@ -255,6 +255,9 @@ def assign_bodies(db, sources: list[dict] | None = None) -> dict:
         if b is not None:
             counts[b.id] = counts.get(b.id, 0) + 1
     with transaction(db):
+        # reports.body_id references bodies (an immediate constraint when db.py created the
+        # table): check it at COMMIT, once every body is back under its kept id
+        db.execute("PRAGMA defer_foreign_keys = ON")
         db.execute("DELETE FROM bodies")
         db.conn.executemany(
             "INSERT INTO bodies (id, name, normalized_name, level, region, parent_id, source_id, aliases, origin, "
