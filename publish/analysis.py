@@ -30,6 +30,21 @@ RATE_LABELS = {
 }
 STATUS_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未发布", "not_yet_due": "未到期", "undated": "日期不详"}
 PICKLIST_PARAMS = ("body", "region", "year", "level", "figure", "template")
+# Chinese names of the canned queries' parameters (Datasette labels the boxes with the bare name)
+PARAM_LABELS = {"body": "机关 body", "region": "地区 region", "year": "年度 year", "level": "级别 level",
+                "figure": "指标 figure", "template": "统计表格式 template", "q": "检索词 q", "name": "可比指标 name",
+                "since": "上次访问日期 since", "report_id": "报告编号 report_id"}
+
+
+def code_label(column: str, value) -> str | None:
+    """A coverage status or body level code in words ("逾期 late"), for cells and lists."""
+    if not isinstance(value, str):
+        return None
+    if column == "status" and value in STATUS_LABELS:
+        return f"{STATUS_LABELS[value]} {value}"
+    if column == "level" and value in LEVEL_LABELS:
+        return LEVEL_LABELS[value]
+    return None
 
 
 def _database_name(datasette, request=None) -> str | None:
@@ -75,6 +90,12 @@ async def picklist_options(db) -> dict[str, list[list]]:
 
 PICKLIST_JS = """
 (function () {
+  var labels = %s;
+  Object.keys(labels).forEach(function (name) {
+    var box = document.querySelector('form [name="' + name + '"]');
+    var label = box && box.id && document.querySelector('form label[for="' + box.id + '"]');
+    if (label) label.textContent = labels[name];
+  });
   var lists = %s;
   Object.keys(lists).forEach(function (name) {
     var box = document.querySelector('form input[type="text"][name="' + name + '"]');
@@ -95,8 +116,47 @@ PICKLIST_JS = """
 """
 
 
+# The dashboard (datasette-dashboards) shows its select filters' values as they are
+# (requests_received, county): this puts the Chinese labels on the options, and Chinese on
+# its button and breadcrumbs. The values sent stay the codes the charts' SQL expects.
+DASHBOARD_JS = """
+(function () {
+  var labels = %s;
+  Array.prototype.forEach.call(document.querySelectorAll('.dashboard-filters select'), function (select) {
+    var names = labels[select.name] || {};
+    Array.prototype.forEach.call(select.options, function (o) {
+      if (o.value && names[o.value]) o.textContent = names[o.value];
+      if (!o.value) o.textContent = '（不限 any）';
+    });
+  });
+  var apply = document.querySelector('.dashboard-filters input[type="submit"]');
+  if (apply) apply.value = '应用 Apply';
+  Array.prototype.forEach.call(document.querySelectorAll('p.crumbs a'), function (a) {
+    var t = a.textContent.trim();
+    if (t === 'home') a.textContent = '首页 home';
+    if (t === 'dashboards') a.textContent = '图表 dashboards';
+  });
+})();
+"""
+
+
+async def dashboard_labels(datasette) -> dict[str, dict[str, str]]:
+    name = _database_name(datasette)
+    figures = {k: v for k, v in RATE_LABELS.items()}
+    if name is not None:
+        db = datasette.get_database(name)
+        if "harmonized_names" in set(await db.table_names()):
+            for r in (await db.execute("select name, label_zh from harmonized_names")).rows:
+                figures[r[0]] = f"{r[1]} {r[0]}"
+    return {"figure": figures, "level": dict(LEVEL_LABELS)}
+
+
 @hookimpl
 def extra_body_script(template, database, view_name, request, datasette):
+    if template in ("dashboard_view.html", "dashboard_chart.html"):
+        async def dashboard_script():
+            return DASHBOARD_JS % json.dumps(await dashboard_labels(datasette), ensure_ascii=False)
+        return dashboard_script
     if not template or not template.startswith("query") or not database:
         return None
 
@@ -109,7 +169,10 @@ def extra_body_script(template, database, view_name, request, datasette):
             return ""
         wanted = set(query.get("params") or re.findall(r":(\w+)", query.get("sql", "")))
         options = {k: v for k, v in (await picklist_options(db)).items() if k in wanted}
-        return PICKLIST_JS % json.dumps(options, ensure_ascii=False) if options else ""
+        labels = {k: v for k, v in PARAM_LABELS.items() if k in wanted}
+        if not options and not labels:
+            return ""
+        return PICKLIST_JS % (json.dumps(labels, ensure_ascii=False), json.dumps(options, ensure_ascii=False))
 
     return script
 
@@ -127,9 +190,10 @@ td.status-undated { background: #e6e0f5; }
 </style>{% endblock %}
 {% block body_class %}nianbao-coverage{% endblock %}
 {% block content %}
-<h1>年报发布情况 Who published, who was late, who is missing</h1>
+<h1>年报发布情况 <small style="font-weight:normal">Who published, who was late, who is missing</small></h1>
 <p>截止日期：2019年及以后的年报为次年1月31日，此前为次年3月31日。同一年报发布两次（更正）按首次发布计。
 Deadline: 31 January of the next year for reports on 2019 and later, 31 March before.
+<br>每一格取自 <a href="{{ urls.table(db, 'coverage') }}">按时发布情况（coverage）</a> 视图，点开可看报告。
 Rows come from the <a href="{{ urls.table(db, 'coverage') }}">coverage</a> view.</p>
 <form method="get" action="">
 <label>地区 region <select name="region"><option value="">（不限 any）</option>
@@ -147,7 +211,7 @@ Rows come from the <a href="{{ urls.table(db, 'coverage') }}">coverage</a> view.
 {% for y in years %}{% set c = body.cells.get(y) %}{% if c %}<td class="status-{{ c.status }}" data-year="{{ y }}" data-status="{{ c.status }}" title="{{ c.title }}">{% if c.report_id %}<a href="{{ urls.row(db, 'reports', c.report_id) }}">{{ c.label }}</a>{% else %}{{ c.label }}{% endif %}</td>{% else %}<td></td>{% endif %}{% endfor %}
 </tr>
 {% endfor %}</tbody></table>
-{% else %}<p>没有数据 No expected reports for this choice.</p>{% endif %}
+{% else %}<p>没有符合条件的机关和年度。 No expected reports for this choice.</p>{% endif %}
 {% endblock %}
 """
 
@@ -174,8 +238,8 @@ async def coverage_matrix(request, datasette):
             label += f" {r['days_late']}天"
         if r["corrections"]:
             label += " 更正"
-        title = f"{r['body']} {r['year']}: {r['status']}, deadline {r['deadline']}" + (
-            f", published {r['published']}" if r["published"] else "")
+        title = f"{r['body']} {r['year']} 年：{STATUS_LABELS.get(r['status'], r['status'])}，截止 {r['deadline']}" + (
+            f"，发布于 {r['published']}" if r["published"] else "") + f"（{r['status']}）"
         bodies.setdefault(r["body_id"], {"id": r["body_id"], "name": r["body"], "cells": {}})["cells"][r["year"]] = {
             "status": r["status"], "report_id": r["report_id"], "label": label, "title": title}
     regions = await db.execute("select distinct region from bodies where region is not null")
@@ -191,7 +255,16 @@ async def coverage_matrix(request, datasette):
 ROUTES = [(r"^/-/nianbao/coverage$", coverage_matrix)]
 
 
+def analysis_links(datasette) -> list[dict]:
+    """The analysis pages (coverage matrix, dashboard): in the menu and in the home page's guide."""
+    links = [{"href": datasette.urls.path("/-/nianbao/coverage"), "zh": "年报发布情况", "en": "Coverage",
+              "hint": "每个机关每年：按时、逾期或未发布（矩阵）。"}]
+    if (datasette.plugin_config("datasette-dashboards") or {}).get("nianbao-analysis"):
+        links.append({"href": datasette.urls.path("/-/dashboards/nianbao-analysis"), "zh": "图表", "en": "Dashboard",
+                      "hint": "历年数字、机关间分布、发布情况和一致性检查的图表。"})
+    return links
+
+
 @hookimpl
 def menu_links(datasette, actor):
-    return [{"href": datasette.urls.path("/-/nianbao/coverage"), "label": "年报发布情况 Coverage"},
-            {"href": datasette.urls.path("/-/dashboards/nianbao-analysis"), "label": "图表 Dashboard"}]
+    return [{"href": link["href"], "label": f"{link['zh']} {link['en']}"} for link in analysis_links(datasette)]

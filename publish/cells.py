@@ -11,12 +11,16 @@ from markupsafe import Markup, escape
 
 import time
 
+from .analysis import code_label
 from .check_words import describe
 from .report_page import ARCHIVE_ROUTE, format_value
 
 # tables and views whose report_id / capture_id columns get links (any other table keeps Datasette's)
 REPORT_ID_TABLES = {"metrics", "harmonized", "checks", "documents", "report_versions", "metric_values",
                     "harmonized_values", "report_figures", "coverage"}
+
+# tables and views whose status / level columns are coverage statuses and body levels
+CODE_LABEL_TABLES = {"coverage", "bodies", "report_figures", "figure_values"}
 
 
 def _plain(value):
@@ -67,6 +71,10 @@ async def render(row, value, column, table, database, datasette):
         except Exception:        # a database without the dictionary: leave the cell to Datasette
             return None
         return Markup('{}<br><small style="color:#666">{}</small>').format(words.zh, plain)
+    if column in ("status", "level") and (table in CODE_LABEL_TABLES or table is None):
+        words = code_label(column, plain)       # 逾期 late, 县级 county
+        if words:
+            return Markup('<span class="nianbao-code" title="{}">{}</span>').format(plain, words)
     if column == "capture_id" and isinstance(plain, int):
         return Markup('<span style="white-space: nowrap">{} <a class="nianbao-index" href="{}" '
                       'title="存档记录 archive index row">索引</a></span>').format(

@@ -7,11 +7,14 @@ parts of Nianbao, e.g. report_figures or coverage) are left out.
 """
 from __future__ import annotations
 
+from .analysis import analysis_links
+
 # (table or view, Chinese title, English title, Chinese hint)
 GUIDE = (
     ("reports", "年度报告", "Reports", "每份报告一行；点开即可按原格式阅读统计表，每个数字都链接到存档原件。"),
     ("report_figures", "各报告主要数字", "Main figures per report", "每份报告一行，附可比指标和比率。"),
     ("coverage", "按时发布情况", "Who published, on time or late", "每个机关每年一行：按时、逾期或未发布。"),
+    ("bodies", "发布机关", "Bodies", "每个政府机关一行，不论报告用哪个名称；可查看其历年报告。"),
     ("harmonized_values", "可比指标", "Comparable figures", "收到申请、公开、不予公开、复议、诉讼等跨格式可比的数字。"),
     ("metric_values", "全部统计数字", "Every figure", "统计表中的每个数字，附代码、中文标签和单位。"),
     ("checks", "一致性检查", "Consistency checks", "各报告的数字是否符合统计表的求和关系。"),
@@ -38,6 +41,7 @@ async def home_vars(datasette, database: str | None, actor=None) -> dict:
                     "href": datasette.urls.query(name, q["name"])}
                    for q in (await datasette.get_canned_queries(name, actor)).values()] if not database else []
         # (the database page lists the saved queries itself)
+        analysis = analysis_links(datasette) if "coverage" in present else []
         out.append({"database": name, "reports": count, "entries": entries, "queries": queries,
-                    "href": datasette.urls.database(name)})
+                    "analysis": analysis, "href": datasette.urls.database(name)})
     return {"nianbao_home": out}

@@ -94,6 +94,8 @@ def register_facet_classes():
 
 # Table views show the start of long report texts; row pages (body.row) show it all.
 CSS = """
+/* a canned query's SQL wraps instead of making the page three screens wide */
+pre#sql-query { white-space: pre-wrap; word-break: break-word; }
 dl.column-descriptions { columns: 3 22em; column-gap: 2em; font-size: 0.8rem; margin: 0.5em 0; }
 dl.column-descriptions dt { break-after: avoid; }
 dl.column-descriptions dd { break-before: avoid; margin-bottom: 0.3em; }

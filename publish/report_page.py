@@ -21,13 +21,13 @@ import difflib
 import functools
 import json
 import re
-from urllib.parse import quote
 
 from nianbao.extract.templates import strip_numbering
 
+from .capture_view import figure_url
 from .check_words import describe
 
-ARCHIVE_ROUTE = "/-/nianbao/capture/{id}"
+ARCHIVE_ROUTE = "/-/nianbao/capture/{id}"   # capture_view.py's route (figure_url builds the links)
 TEMPLATE_NAMES = {
     "gk2008": "2008 年版统计表（国务院办公厅 2008–2018 年报告格式）",
     "gk2019": "2019 年版格式（国办公开办函〔2019〕60号）",
@@ -54,19 +54,14 @@ def format_value(value, unit: str | None = None) -> str:
     return str(value)
 
 
-def capture_href(capture_id, grid=None, row=None, col=None, raw=None, base: str = "") -> str | None:
-    """Link to the archived copy that highlights a table cell (grid/row/col) or a sentence (q)."""
+def capture_href(capture_id, grid=None, row=None, col=None, raw=None, base: str = "", method: str | None = "table",
+                 db: str | None = None) -> str | None:
+    """Link to the archived copy at a table cell (grid/row/col) or a sentence (q): the viewer's
+    own URL (capture_view.figure_url), under Datasette's base URL."""
     if capture_id is None:
         return None
-    params = []
-    if grid is not None and row is not None and col is not None:
-        params += [f"grid={grid}", f"row={row}", f"col={col}"]
-    if raw:
-        params.append("q=" + quote(str(raw), safe=""))
-    url = base + ARCHIVE_ROUTE.format(id=capture_id)
-    if params:
-        url += "?" + "&".join(params) + "#nianbao-mark"
-    return url
+    return base + figure_url(capture_id, raw=str(raw) if raw else None, method=method, src_grid=grid,
+                             src_row=row, src_col=col, db=db)
 
 
 # ------------------------------------------------------------------ labels
@@ -92,7 +87,7 @@ def _figure(metric: dict | None, unit: str | None, base: str) -> dict | None:
             "approximate": bool(metric["approximate"]), "method": metric["method"],
             "code": metric["code"],
             "href": capture_href(metric["capture_id"], metric["src_grid"], metric["src_row"], metric["src_col"],
-                                 metric["raw"] or format_value(metric["value"], unit), base)}
+                                 metric["raw"] or format_value(metric["value"], unit), base, metric["method"])}
 
 
 def _value_cell(code: str | None, spec: dict, metrics: dict, base: str) -> dict:
@@ -287,39 +282,46 @@ def _text_diff(old: str, new: str, limit: int = 400) -> list[dict]:
 
 
 @functools.lru_cache(maxsize=64)
-def _archived_analysis(archive_dir: str, db_path: str, capture_id: int):
-    """Text and figures of one archived version (bytes never change, so cached)."""
-    import sqlite_utils
+def _archived_figures(archive_dir: str, db_path: str, capture_id: int) -> dict:
+    """Figures of one archived version, read again from its bytes (which never change, so cached)."""
+    import sqlite3
 
     from nianbao.archive.store import Archive
     from nianbao.extract.document import analyse
 
-    import sqlite3
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        stored = Archive(sqlite_utils.Database(conn), archive_dir).read(capture_id)
+        stored = Archive(conn, archive_dir).read(capture_id)
     finally:
         conn.close()
     a = analyse(stored.body, stored.headers.get("content-type"))
-    return a.doc["text"], {m.code: m.value for m in a.stats.metrics}
+    return {m.code: m.value for m in a.stats.metrics}
 
 
 def _versions(conn, report_id: int, codes: dict, archive_dir: str | None, db_path: str | None, base: str) -> list[dict]:
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(report_versions)")}
-    text_col = "text" if "text" in cols else "NULL"
-    rows = conn.execute(f"SELECT version, capture_id, fetched_at, title, {text_col} FROM report_versions "
+    """Every version of the report; from the second on, the lines and figures that changed.
+
+    report_versions keeps no text: each version's text is read again from the archive
+    (extract/versions.py `version_text`; the newest is reports.text)."""
+    from nianbao.extract.versions import version_text
+
+    rows = conn.execute("SELECT id, report_id, version, capture_id, fetched_at, title FROM report_versions "
                         "WHERE report_id = ? ORDER BY version", [report_id]).fetchall()
     out, previous = [], None
-    for version, capture_id, fetched_at, title, text in rows:
+    for vid, rid, version, capture_id, fetched_at, title in rows:
         entry = {"version": version, "capture_id": capture_id, "fetched_at": fetched_at, "title": title,
                  "href": capture_href(capture_id, base=base), "diff": [], "figures": [], "note": None}
-        figures = None
-        if len(rows) > 1 and archive_dir and db_path:
-            try:
-                archived_text, figures = _archived_analysis(archive_dir, db_path, capture_id)
-                text = text if text is not None else archived_text
-            except Exception as e:       # an unreadable old version must not take the page down
-                entry["note"] = f"存档读取失败 / could not read the archived copy: {e}"
+        text = figures = None
+        if len(rows) > 1:
+            if not archive_dir:
+                entry["note"] = "服务器未配置存档目录，无法比较各版本 / the server has no archive directory to compare versions"
+            else:
+                try:
+                    text = version_text(conn, archive_dir, {"report_id": rid, "capture_id": capture_id})
+                    if db_path:
+                        figures = _archived_figures(str(archive_dir), str(db_path), capture_id)
+                except Exception as e:       # an unreadable old version must not take the page down
+                    entry["note"] = f"存档读取失败 / could not read the archived copy: {e}"
         entry["_text"], entry["_figures"] = text, figures
         if previous is not None:
             if previous["_text"] is not None and text is not None:

@@ -45,8 +45,9 @@ def _report(db_path, title_part):
 
 def _metrics(db_path, report_id):
     conn = sqlite3.connect(db_path)
-    return {code: dict(value=v, raw=raw, capture_id=cap, grid=g, row=r, col=c) for code, v, raw, cap, g, r, c in conn.execute(
-        "SELECT c.code, m.value, m.raw, m.capture_id, m.src_grid, m.src_row, m.src_col FROM metrics m "
+    return {code: dict(value=v, raw=raw, capture_id=cap, grid=g, row=r, col=c, method=method)
+            for code, v, raw, cap, g, r, c, method in conn.execute(
+        "SELECT c.code, m.value, m.raw, m.capture_id, m.src_grid, m.src_row, m.src_col, m.method FROM metrics m "
         "JOIN metric_codes c ON c.id = m.code WHERE m.report_id = ?", [report_id])}
 
 
@@ -91,7 +92,10 @@ def _assert_link(fig, metric):
     assert parts.path == f"/-/nianbao/capture/{metric['capture_id']}"
     assert parts.fragment == "nianbao-mark"
     q = parse_qs(parts.query)
-    assert q["grid"] == [str(metric["grid"])] and q["row"] == [str(metric["row"])] and q["col"] == [str(metric["col"])]
+    if metric["method"] in ("table", "ocr"):   # grids the viewer rebuilds (capture_view.figure_url)
+        assert q["grid"] == [str(metric["grid"])] and q["row"] == [str(metric["row"])] and q["col"] == [str(metric["col"])]
+    else:
+        assert "grid" not in q
     assert q["q"] == [metric["raw"]]
 
 
@@ -229,6 +233,14 @@ def test_an_edited_report_shows_what_changed(tmp_path, demo_manifest):
         html = httpx.get(f"{server.url}/nianbao/reports/{rid}", timeout=30).text
     finally:
         server.stop()
+    # report_versions keeps no text: both versions' texts are read again from the archive
+    assert "text" not in {r[1] for r in sqlite3.connect(tmp_path / "nianbao.db").execute("PRAGMA table_info(report_versions)")}
+    assert 'data-version="1"' in html and 'data-version="2"' in html
     changed = re.search(r'<table class="nb-stats nb-changed">(.*?)</table>', html, re.S).group(1)
     assert "主动公开政府信息数" in changed and "1112936" in changed and "1112937" in changed
-    assert '<div class="del">− ' in html and '<div class="ins">+ ' in html
+    # the changed line itself: the old figure struck out, the new one added
+    deleted = re.findall(r'<div class="del">− ([^<]*)</div>', html)
+    inserted = re.findall(r'<div class="ins">\+ ([^<]*)</div>', html)
+    assert any("1112936" in t for t in deleted) and any("1112937" in t for t in inserted), (deleted, inserted)
+    assert not any("1112937" in t for t in deleted)
+    assert "存档读取失败" not in html and "没有可比较的文本" not in html
