@@ -88,6 +88,16 @@ def run_checks(metrics: list[Metric], template: str | None, blank: set[str] | No
     blank = blank or set()
     # a figure whose column was guessed (statistics._pushed_blanks) is not stated by the report
     values = {m.code: m.value for m in metrics if m.source.get("placement") != "guessed"}
+    checks = []
+    for rule, left, right in rules_of(template):
+        c = _rule(values, blank, rule, left, right, report_unchecked)
+        if c is not None:
+            checks.append(c)
+    return checks
+
+
+def rules_of(template: str | None) -> list[tuple[str, list[str], list[str]]]:
+    """(rule name, left codes, right codes) of a template's sum rules: sum(left) = sum(right)."""
     rules: list[tuple[str, list[str], list[str]]] = []
     if template in ("gk2019", "gk2021"):
         result_rows = list(_T3_RESULT_ROWS) + list(_OTHER_ROWS[template])
@@ -113,9 +123,4 @@ def run_checks(metrics: list[Metric], template: str | None, blank: set[str] | No
             ("old.litigation", ["old.litigation.total"],
              ["old.litigation.upheld", "old.litigation.corrected", "old.litigation.other"]),
         ]
-    checks = []
-    for rule, left, right in rules:
-        c = _rule(values, blank, rule, left, right, report_unchecked)
-        if c is not None:
-            checks.append(c)
-    return checks
+    return rules

@@ -510,6 +510,11 @@ def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = N
             notes.append("statistics table read from text layout: " + ", ".join(origins))
     if any(m.method == "flattened-decoded" for m in metrics):
         notes.append("table decoded from flattened text (cells ran together): see metric source")
+    from .ocr_sums import vet_ocr
+    metrics, misread = vet_ocr(metrics, template, blank)
+    if misread:
+        notes.append(f"{len(misread)} OCR figures left out: they break sum rules that otherwise hold "
+                     f"(likely misread): " + ", ".join(misread[:8]) + (" …" if len(misread) > 8 else ""))
     harmonized = []
     if template == "variant":
         harmonized = variant_harmonized(candidates)

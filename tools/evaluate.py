@@ -166,6 +166,7 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
     non_report_fp = [0, 0]
     distractors = {"kept_out": 0, "of": 0, "doc_type_right": 0}
     consistent = {"alarmed": 0, "of": 0}
+    scans_consistent = {"alarmed": 0, "of": 0}     # consistent scanned reports (layout "scan")
     check_agree = [0, 0]
     cases = []
     for case_dir, expected in load_cases(cases_dir, split):
@@ -229,6 +230,9 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
             if not exp_flag:
                 consistent["of"] += 1
                 consistent["alarmed"] += int(got_flag)
+                if layout == "scan":
+                    scans_consistent["of"] += 1
+                    scans_consistent["alarmed"] += int(got_flag)
         wrong_cells = sorted(k for k, v in pm.items() if k not in em or not _equal(v, em[k]))
         missed = sorted(k for k in em if not (k in pm and _equal(pm[k], em[k])))
         row.update({"template": pred.get("template"), "expected_template": expected.get("template"),
@@ -252,6 +256,7 @@ def evaluate(cases_dir: str | Path, split: str | None = None, stage: str = "docu
         "distractors": distractors | {"accuracy": distractors["kept_out"] / distractors["of"]
                                       if distractors["of"] else None},
         "consistent_reports_alarmed": consistent,
+        "scans_consistent_alarmed": scans_consistent,
         "check_agreement": {"agree": check_agree[0], "of": check_agree[1],
                             "rate": check_agree[0] / check_agree[1] if check_agree[1] else None},
         "cases": cases,
@@ -297,6 +302,10 @@ def format_report(result: dict, verbose: bool = False) -> str:
     for kind in ("converter", "traditional", "column"):
         if kind in result["cells_by_kind"]:
             pr_line(f"{kind} layouts" if kind == "converter" else f"{kind} reports", result["cells_by_kind"][kind])
+    if "scan" in result["cells_by_layout"]:
+        pr_line("scanned reports", result["cells_by_layout"]["scan"])
+        sc = result["scans_consistent_alarmed"]
+        lines.append(f"  scans: consistent alarmed       {sc['alarmed']} of {sc['of']}")
     cr = result["consistent_reports_alarmed"]
     lines.append(f"  consistent reports alarmed      {cr['alarmed']} of {cr['of']}")
     for row in result["cases"]:
