@@ -68,12 +68,15 @@ def main() -> None:
                              str(warc), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/{name}"
     try:
-        for _ in range(300):
+        # `nianbao serve` first writes the downloadable snapshots (full and slim copies of a
+        # 2.4 GB file: minutes the first time, cached in snapshot/ beside the database after)
+        deadline = time.time() + 1800
+        while time.time() < deadline and proc.poll() is None:
             try:
                 get(f"http://127.0.0.1:{port}/-/versions.json")
                 break
             except Exception:
-                time.sleep(0.2)
+                time.sleep(0.5)
         hits = {}
         for t in terms:  # warm up: the first request opens the file and reads the schema
             get(f"{base}/reports.json?_search={urllib.parse.quote(t)}&_size=1")

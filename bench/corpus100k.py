@@ -25,9 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "nianbao" / "demo_portal" / "seeds"
+SEEDS = ROOT / "tools" / "demo_portal" / "seeds"
 CACHE = Path(os.environ.get("NIANBAO_BENCH_CACHE", "/tmp/nianbao-bench"))
-VERSION = "v3"  # bump when the generator or the schema changes: the cache is rebuilt
+VERSION = "v4"  # bump when the generator or the schema changes: the cache is rebuilt
 TEXT_CHARS = 4100
 
 _PLACES_A = "安宝北昌长城崇大德东丰福广桂海汉和河衡红华怀黄吉建江金锦荆静九开乐丽临龙隆洛茂梅明南宁平浦青清庆泉仁瑞三沙山上韶石寿顺松泰天通万温武西仙湘新兴宣阳永余玉原云漳振中舟株遵"

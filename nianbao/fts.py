@@ -24,7 +24,12 @@ import re
 import unicodedata
 
 FTS_TABLE = "reports_fts"
-FTS_COLUMNS = ("title", "body", "text")
+# `text` first: FTS5 writes a column marker (2 bytes) before every position list of
+# any column but the first, i.e. once per distinct term per report. With the text
+# first, the long column's ~2,000 lists per report carry none: the index is a quarter
+# smaller (1.29 GB -> ~0.95 GB at 100,000 reports, bench/bench_size.py) and reads less.
+# Columns are matched by name everywhere (inserts, `_search_title=`, bm25 weights equal).
+FTS_COLUMNS = ("text", "title", "body")
 CONTENT_TABLE = "reports"
 
 # CJK Unified Ideographs (+ Ext A, compatibility) — the characters unicode61 glues together.
