@@ -96,7 +96,11 @@ def analyse_capture(archive: Archive, cap: dict) -> Outcome:
         stored = archive.read(cap["id"])
         a = analyse(stored.body, stored.headers.get("content-type") or cap["content_type"],
                     cap["filename"], cap["link_text"])
-    except (UnreadableDocument, BodyTooLarge) as e:
+    except BodyTooLarge as e:
+        # named, so a search of the errors finds every bomb the archive kept but would not inflate
+        return Outcome(error={"is_report": 0, "error": f"BodyTooLarge: {e}",
+                              "reason": "解压后过大 (inflates past the limit)", "doc_type": "unreadable"})
+    except UnreadableDocument as e:
         return Outcome(error={"is_report": 0, "error": str(e), "reason": "无法读取 (unreadable)", "doc_type": "unreadable"})
     except Exception as e:  # a broken page must never stop the rest
         logger.exception("extraction failed for %s", cap["url"])
