@@ -393,8 +393,19 @@ def report_context(conn, report_id: int, base: str = "", archive_dir: str | None
         attachments.append({**a, "name": a.get("filename") or a.get("url", "").rsplit("/", 1)[-1],
                             "href": capture_href(a.get("capture_id"), base=base),
                             "template_zh": TEMPLATE_NAMES.get(a.get("template") or "", "")})
+    # correction notices (更正说明) linked to this report by extract/bodies.py; an older
+    # database without the column simply has none
+    corrections = []
+    if any(c[1] == "corrects_report_id" for c in conn.execute("PRAGMA table_info(documents)")):
+        for doc_id, title, url, capture_id, fetched in conn.execute(
+                "SELECT d.id, d.title, d.url, d.capture_id, c.fetched_at FROM documents d "
+                "LEFT JOIN captures c ON c.id = d.capture_id WHERE d.corrects_report_id = ? ORDER BY d.id",
+                [report_id]):
+            corrections.append({"id": doc_id, "title": title or "更正说明", "url": url, "fetched": fetched,
+                                "href": capture_href(capture_id, base=base) if capture_id else None})
     return {
         "report": report,
+        "corrections": corrections,
         "template_zh": TEMPLATE_NAMES.get(report["template"] or "", report["template"] or "未识别"),
         "archived_href": capture_href(report["capture_id"], base=base),
         "tables": tables,

@@ -177,6 +177,19 @@ def test_a_corrected_report_counts_once_by_its_first_publication(analysed):
     assert [r["document_id"] for r in canned] == [c["document_id"]]
 
 
+def test_the_report_page_lists_its_correction(analysed):
+    import httpx
+
+    server, _, _ = analysed
+    c = _rows(server, "/nianbao/corrections.json")[0]
+    page = httpx.get(f"{server.url}/nianbao/reports/{c['report_id']}", timeout=30).text
+    section = page.split('id="corrections"', 1)
+    assert len(section) == 2, "no 更正说明 section on the corrected report's page"
+    assert c["title"] in section[1] and f"/-/nianbao/capture/{c['capture_id']}" in section[1]
+    other = _rows(server, f"/nianbao/reports.json?id__not={c['report_id']}&_size=1")[0]
+    assert 'id="corrections"' not in httpx.get(f"{server.url}/nianbao/reports/{other['id']}", timeout=30).text
+
+
 def test_canned_queries_answer_the_questions(analysed):
     server, _, second = analysed
     body = _rows(server, "/nianbao/bodies.json?name=衡阳市卫生健康委员会")[0]["id"]
