@@ -31,12 +31,15 @@ one such evaluation costs 70-300 ms over 100,000 reports. So:
 """
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import urllib.parse
 
 from nianbao.fts import CONTENT_TABLE, FTS_TABLE
 from nianbao.publish.search import fts_query
 
+log = logging.getLogger(__name__)
 SCOPE_KEY = "nianbao.search"
 CAPPED = "capped"  # the value of the `_nocount` the wrapper adds (and may drop again)
 # arguments that leave the table in Datasette's default order over just the search's hits
@@ -96,8 +99,10 @@ def search_wrapper(datasette, app):
         if scope.get("type") == "http" and b"_search=" in scope.get("query_string", b""):
             try:
                 scope = await _prepare(datasette, scope)
-            except Exception:  # a query FTS5 rejects, a database that is gone: Datasette reports it
+            except sqlite3.Error:  # a query FTS5 rejects (`_searchmode=raw`): Datasette reports it
                 pass
+            except Exception:  # never fail a search here: the view's full clause still answers
+                log.exception("reports search: could not decide before the view")
         await app(scope, receive, send)
 
     return wrapped

@@ -222,6 +222,35 @@ def test_search_with_a_filter_a_sort_or_a_prefix_gives_the_same_rows(capped_serv
         server.get_json(f"/nianbao/reports.json?year={year}&_col=id&_size=max")["rows"]
 
 
+def test_prefix_terms_follow_the_index_as_it_changes(tmp_path):
+    """The listed terms of a character are kept only while the index is unchanged: a report
+    indexed while the server runs is found by the next prefix search."""
+    from nianbao.fts import create_sql, index_report
+    from nianbao.publish.table_search import match_expression
+
+    conn = sqlite3.connect(tmp_path / "n.db")
+    conn.execute("create table reports (id integer primary key, title text, body text, text text)")
+    conn.execute(create_sql())
+
+    def add(rid, text):
+        conn.execute("insert into reports values (?, '', '', ?)", [rid, text])
+        index_report(conn, rid, "", "", text)
+        conn.commit()
+
+    def hits(query):
+        match = match_expression(conn, query)
+        return match, [r for (r,) in conn.execute("select rowid from reports_fts where reports_fts match ?", [match])]
+
+    add(1, "2019年度报告")
+    assert hits("2019年") == ('"2019 年度"', [1])
+    add(2, "2019年底完成")
+    assert hits("2019年") == ('("2019 年底" OR "2019 年度")', [1, 2])
+    assert hits("2020年") == ('("2020 年底" OR "2020 年度")', [])
+    assert hits("复") == ('""', [])                     # no term starts with 复
+    add(3, "行政复议")
+    assert hits("复") == ('"复议"', [3])
+
+
 def test_prefix_spelled_out_as_terms():
     assert fts_query("2019年", lambda c: ["年", "年度"]) == '("2019 年" OR "2019 年度")'
     assert fts_query("衡阳 复", lambda c: ["复议"]) == '"衡阳" "复议"'
