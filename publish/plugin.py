@@ -114,6 +114,7 @@ dl.column-descriptions dd { break-before: avoid; margin-bottom: 0.3em; }
 body.table td.col-text { max-width: 40em; }
 body.table td.col-title, body.table td.col-body { min-width: 12em; }
 body.table td.col-url { max-width: 16em; word-break: break-all; font-size: 0.85em; }
+p.nianbao-search-note { border-left: 4px solid #d4a017; padding: 0.2em 0 0.2em 0.6em; }
 body.table td.col-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
 """
 
