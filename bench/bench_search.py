@@ -10,7 +10,9 @@ own writer and index, cached in /tmp/nianbao-bench: see bench/corpus100k.py) is 
 - the JSON API: /<db>/reports.json?_search=TERM
 - the search view (bm25 relevance, snippets): /<db>/search_reports.json?q=TERM
 and, as the baseline, the same question as a LIKE scan in sqlite3 (title or text
-LIKE '%TERM%', newest 100 and the count), in the same run. p50/p95 over all requests.
+LIKE '%TERM%', newest 100 and the count), in the same run. p50/p95 over all requests; then
+each term's slowest page or JSON request, and its first request after start (the warm-up,
+not in the figures: a term ending in a lone character lists that character's terms once).
 Terms range from a word in nearly every report (公开, 依申请公开) to a rare one (a body).
 """
 from __future__ import annotations
@@ -77,15 +79,18 @@ def main() -> None:
                 break
             except Exception:
                 time.sleep(0.5)
-        hits = {}
-        for t in terms:  # warm up: the first request opens the file and reads the schema
-            get(f"{base}/reports.json?_search={urllib.parse.quote(t)}&_size=1")
+        hits, first = {}, {}
+        for t in terms:  # warm up: the first request opens the file and reads the schema, and
+            # a term ending in a lone character lists that character's index terms (kept after)
+            first[t] = get(f"{base}/reports.json?_search={urllib.parse.quote(t)}&_size=1")
         page, api, view, like = [], [], [], []
+        by_term = {t: [] for t in terms}
         for _ in range(a.rounds):
             for t in terms:
                 q = urllib.parse.quote(t)
                 page.append(get(f"{base}/reports?_search={q}"))
                 api.append(get(f"{base}/reports.json?_search={q}"))
+                by_term[t] += [page[-1], api[-1]]
                 view.append(get(f"{base}/search_reports.json?q={q}"))
                 t0 = time.perf_counter()
                 pattern = f"%{t}%"
@@ -108,6 +113,10 @@ def main() -> None:
             ("search_reports.json (bm25, snippets)", view, ""),
             ("baseline: LIKE scan in sqlite3 (top 100 + count)", like, "")]:
         print(f"  {label:48s} {pct(values, 50) * 1000:6.0f}ms {pct(values, 95) * 1000:6.0f}ms  {target}")
+    print("  slowest page/JSON request per term: " + ", ".join(
+        f"{t} {max(v) * 1000:.0f}ms" for t, v in sorted(by_term.items(), key=lambda kv: -max(kv[1]))[:5]))
+    print("  first request per term after start (warm-up, not in the figures): " + ", ".join(
+        f"{t} {v * 1000:.0f}ms" for t, v in first.items()))
 
 
 if __name__ == "__main__":

@@ -6,22 +6,23 @@
 - `nianbao_snippet(text, query)` cuts the original text around the first match with
   every match in `<mark>` (the `search` canned query uses it; `render_cell` shows a
   `snippet` column's marks as marks, everything else escaped).
-- Facets of type `capped` (metadata.json) are column facets that are counted only
-  when a search leaves at most NIANBAO_FACET_MAX_HITS rows (5,000): counting three
-  facets over 90,000 hits of a common word took seconds; their headers stay and say
-  why they are empty.
+- The reports table's `?_search=` is ours (table_search.py): one index walk in rowid
+  order before the view decides whether the search has more than NIANBAO_FACET_MAX_HITS
+  hits (5,000); then the count is skipped, the page's rows are read by id, and the page
+  says so. Facets of type `capped` (metadata.json) are column facets that are counted
+  only when a search leaves at most that many rows: counting three facets over 90,000
+  hits of a common word took seconds; their headers stay and say why they are empty.
 - `/-/nianbao/capture/<id>` shows an archived response under a banner, with a figure
   highlighted (capture_view.py), so every figure can be traced to its bytes.
 """
 from __future__ import annotations
-
-import os
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from nianbao.publish import analysis, capture_view, download
 from nianbao.publish.analysis import extra_body_script, menu_links  # noqa: F401  (analysis layer hooks)
+from nianbao.publish import table_search
 from nianbao.publish.search import fts_query, snippet, snippet_html
 
 
@@ -44,8 +45,12 @@ def render_cell(value, column, table):
     return None
 
 
-def facet_max_hits() -> int:
-    return int(os.environ.get("NIANBAO_FACET_MAX_HITS", "5000"))
+facet_max_hits = table_search.max_hits
+
+
+@hookimpl(trylast=True)  # after Datasette's own search filter, so our search box setting wins
+def filters_from_request(request, database, table, datasette):
+    return table_search.filters(request, database, table, datasette)
 
 
 def _capped_facet_class():
@@ -64,13 +69,20 @@ def _capped_facet_class():
             return []  # suggestions are ColumnFacet's job
 
         async def facet_results(self):
-            searching = bool(self.request.args.get("_search")) or any(
+            searching = bool((self.request.args.get("_search") or "").strip()) or any(
                 k.startswith("_search_") for k in self.request.args)
             if not searching or not self.get_configs():
                 return await super().facet_results()
-            hits = await self.get_row_count()
-            if hits is not None and hits <= facet_max_hits():
-                return await super().facet_results()
+            state = table_search.search_state(self.request)
+            if state is not None:  # the wrapper asked the index: no count to run here
+                if not state["many"]:
+                    return await super().facet_results()
+                hits = None
+            else:
+                hits = await self.get_row_count()
+                if hits is not None and hits <= facet_max_hits():
+                    return await super().facet_results()
+            cap = facet_max_hits()
             results = []
             for source_and_config in self.get_configs():
                 config = source_and_config["config"]
@@ -78,9 +90,9 @@ def _capped_facet_class():
                 results.append({
                     "name": column, "type": self.type, "hideable": False,
                     "toggle_url": self.ds.urls.path(self.request.path), "results": [], "truncated": True,
-                    "capped": True, "hits": hits,
-                    "note": f"{hits:,} 条结果，多于 {facet_max_hits():,} 条时不分面计数；请缩小搜索范围 "
-                            f"(not counted over more than {facet_max_hits():,} hits: narrow the search)",
+                    "capped": True, "hits": hits, "more_than": cap,
+                    "note": f"{f'{hits:,}' if hits is not None else f'多于 {cap:,}'} 条结果，多于 {cap:,} 条时不分面计数；"
+                            f"请缩小搜索范围 (not counted over more than {cap:,} hits: narrow the search)",
                 })
             return results, []
 
@@ -102,6 +114,7 @@ dl.column-descriptions dd { break-before: avoid; margin-bottom: 0.3em; }
 body.table td.col-text { max-width: 40em; }
 body.table td.col-title, body.table td.col-body { min-width: 12em; }
 body.table td.col-url { max-width: 16em; word-break: break-all; font-size: 0.85em; }
+p.nianbao-search-note { border-left: 4px solid #d4a017; padding: 0.2em 0 0.2em 0.6em; }
 body.table td.col-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
 """
 
@@ -122,10 +135,15 @@ def register_routes():
 
 
 @hookimpl
-def extra_template_vars(view_name, datasette):
+def extra_template_vars(view_name, request, datasette):
+    if view_name == "table":  # over a search too common to count, a line that says so
+        return {"nianbao_search_note": table_search.search_note(request)}
     return download.extra_template_vars(view_name, datasette)  # the download link (home, database pages)
 
 
 @hookimpl
-def asgi_wrapper():
-    return capture_view.hide_server_paths  # /-/databases.json shows absolute paths
+def asgi_wrapper(datasette):
+    def wrap(app):
+        # /-/databases.json shows absolute paths; the reports search is decided before the view
+        return table_search.search_wrapper(datasette, capture_view.hide_server_paths(app))
+    return wrap

@@ -144,21 +144,119 @@ def capped_server(crawled_demo, monkeypatch):
     server.stop()
 
 
-def test_facets_are_not_counted_over_too_many_hits(capped_server):
+def _in_id_order(db_path, term):
+    return sorted(_ids_containing(db_path, term))
+
+
+def _html(server, path):
+    import httpx
+
+    r = httpx.get(server.url + path, timeout=30)
+    r.raise_for_status()
+    return r.text
+
+
+def test_search_with_too_many_hits_is_not_counted_but_shows_rows_and_says_so(capped_server):
+    """Over NIANBAO_FACET_MAX_HITS hits (3 here) the page runs no count and no facet query,
+    reads its rows by id, says why in Chinese first, and pages through every hit in order."""
     server, db_path = capped_server
-    many = server.get_json("/nianbao/reports.json?_search=衡阳")
-    assert many["filtered_table_rows_count"] > 3
+    expected = _in_id_order(db_path, "衡阳")
+    assert len(expected) > 5
+    many = server.get_json("/nianbao/reports.json?_search=衡阳&_col=id")
+    assert many["filtered_table_rows_count"] is None          # Datasette's count was skipped
     facets = many["facet_results"]
     assert set(facets) == {"year", "template", "body"}
-    assert all(f["capped"] and f["results"] == [] for f in facets.values())
-    assert len(many["rows"]) == many["filtered_table_rows_count"]  # the hits themselves are all there
+    assert all(f["capped"] and f["results"] == [] and f["more_than"] == 3 for f in facets.values())
+    assert [r[0] for r in many["rows"]] == expected             # the same rows, in id order
+    where = many["query"]["sql"].split(" where ", 1)[1]
+    assert "match" not in where and where.startswith("[id] in (")  # read by id, no second index walk
+    # pagination: two at a time, every hit once, in order; the links carry our own _nocount
+    seen, url = [], "/nianbao/reports.json?_search=衡阳&_col=id&_size=2"
+    while url:
+        page = server.get_json(url.replace(server.url, ""))
+        assert page["filtered_table_rows_count"] is None and len(page["rows"]) <= 2
+        seen += [r[0] for r in page["rows"]]
+        url = page["next_url"]
+        assert url is None or "_nocount=capped" in url
+    assert seen == expected
+    html = _html(server, "/nianbao/reports?_search=衡阳")
+    assert "约 3+ 条结果" in html and "分面统计也仅在结果不多于 3 条时显示" in html
+    assert html.index("约 3+ 条结果") < html.index("More than 3 reports match")  # Chinese first
+    assert html.count('<td class="col-title') == len(expected)     # a row per hit
+    assert 'name="_search"' in html and 'value="衡阳"' in html
+
+
+def test_search_with_few_hits_is_counted_with_facets(capped_server):
+    server, db_path = capped_server
     body = sqlite3.connect(db_path).execute(
         "select body from reports group by body having count(*) = 1 limit 1").fetchone()[0]
-    few = server.get_json(f"/nianbao/reports.json?_search=\"{body}\"")
-    assert few["filtered_table_rows_count"] <= 3
+    # as the search form sends it after a capped page (its hidden fields carry _nocount=capped)
+    few = server.get_json(f"/nianbao/reports.json?_search=\"{body}\"&_nocount=capped")
+    assert few["filtered_table_rows_count"] == len(few["rows"]) <= 3
     assert few["facet_results"]["year"]["results"] and not few["facet_results"]["year"].get("capped")
+    html = _html(server, f"/nianbao/reports?_search=\"{body}\"")
+    assert "条结果" not in html and "nianbao-search-note" not in html
     whole = server.get_json("/nianbao/reports.json")  # no search: counted from the indexes, any size
     assert sum(v["count"] for v in whole["facet_results"]["year"]["results"]) == whole["filtered_table_rows_count"]
+    assert 'name="_search"' in _html(server, "/nianbao/reports")  # the search box without a search
+    # a reader's own _nocount is theirs: kept even over few hits
+    assert server.get_json(f"/nianbao/reports.json?_search=\"{body}\"&_nocount=1")["filtered_table_rows_count"] is None
+
+
+def test_search_with_a_filter_a_sort_or_a_prefix_gives_the_same_rows(capped_server):
+    server, db_path = capped_server
+    conn = sqlite3.connect(db_path)
+    year = conn.execute("select year from reports where text like '%衡阳%' group by year "
+                        "order by count(*) desc limit 1").fetchone()[0]
+    in_year = {r for (r,) in conn.execute("select id from reports where year = ?", [year])}
+    rows = server.get_json(f"/nianbao/reports.json?_search=衡阳&year={year}&_sort_desc=id&_col=id&_size=max")
+    want = sorted(in_year & _ids_containing(db_path, "衡阳"), reverse=True)
+    assert len(want) > 3 and [r[0] for r in rows["rows"]] == want
+    # a lone last character is a prefix, spelled out as its terms: the same hits
+    for term in ("衡", "2019年", "湖南城陵矶新港区 衡"):
+        got = server.get_json(f"/nianbao/reports.json?_search={term}&_col=id&_size=max")
+        expected = sorted(set.intersection(*(_ids_containing(db_path, t) for t in term.split())))
+        assert [r[0] for r in got["rows"]] == expected, term
+    # an empty search box with a filter is the filter alone (it used to match nothing)
+    assert server.get_json(f"/nianbao/reports.json?_search=&year={year}&_col=id&_size=max")["rows"] == \
+        server.get_json(f"/nianbao/reports.json?year={year}&_col=id&_size=max")["rows"]
+
+
+def test_prefix_terms_follow_the_index_as_it_changes(tmp_path):
+    """The listed terms of a character are kept only while the index is unchanged: a report
+    indexed while the server runs is found by the next prefix search."""
+    from nianbao.fts import create_sql, index_report
+    from nianbao.publish.table_search import match_expression
+
+    conn = sqlite3.connect(tmp_path / "n.db")
+    conn.execute("create table reports (id integer primary key, title text, body text, text text)")
+    conn.execute(create_sql())
+
+    def add(rid, text):
+        conn.execute("insert into reports values (?, '', '', ?)", [rid, text])
+        index_report(conn, rid, "", "", text)
+        conn.commit()
+
+    def hits(query):
+        match = match_expression(conn, query)
+        return match, [r for (r,) in conn.execute("select rowid from reports_fts where reports_fts match ?", [match])]
+
+    add(1, "2019年度报告")
+    assert hits("2019年") == ('"2019 年度"', [1])
+    add(2, "2019年底完成")
+    assert hits("2019年") == ('("2019 年底" OR "2019 年度")', [1, 2])
+    assert hits("2020年") == ('("2020 年底" OR "2020 年度")', [])
+    assert hits("复") == ('""', [])                     # no term starts with 复
+    add(3, "行政复议")
+    assert hits("复") == ('"复议"', [3])
+
+
+def test_prefix_spelled_out_as_terms():
+    assert fts_query("2019年", lambda c: ["年", "年度"]) == '("2019 年" OR "2019 年度")'
+    assert fts_query("衡阳 复", lambda c: ["复议"]) == '"衡阳" "复议"'
+    assert fts_query("衡阳 复", lambda c: ["复", "复议"]) == '"衡阳" AND ("复" OR "复议")'
+    assert fts_query("复", lambda c: []) == '""'                 # no such term: nothing matches
+    assert fts_query("复", lambda c: None) == '"复" *'            # too many terms: the prefix query
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
