@@ -107,7 +107,7 @@ def analyse_capture(archive: Archive, cap: dict) -> Outcome:
         return Outcome(error={"is_report": 0, "error": f"{e.__class__.__name__}: {e}",
                               "reason": "提取出错 (extraction error)", "doc_type": "error"})
     # the writer needs the text, not the parsed page: keep the trip back small
-    a.doc = {k: v for k, v in a.doc.items() if k not in ("html", "grids")}
+    a.doc = {k: v for k, v in a.doc.items() if k not in ("html", "tree", "grids")}
     segments = segment_report(a.facts.title, a.facts.body, a.doc["text"]) if a.facts.is_report else None
     return Outcome(a, None, segments)
 

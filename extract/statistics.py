@@ -19,7 +19,7 @@ from .model import Grid, Metric, Statistics
 from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICAL, RowEntry,
                      applicant_key, header_kind, old_section_of, review_group_key,
                      review_outcome_key, row_entries, t2_entity, t2_key)
-from .tables import grids_from_html
+from .tables import grids_from_tree, table_tree
 from .templates import (clean_cell, is_dash, is_unit_cell, label_score, metrics_by_code, norm_label,
                         parse_number)
 from .textgrid import grids_from_text
@@ -491,13 +491,14 @@ def choose_template(grids: list[Grid]) -> tuple[str | None, list[Metric], set[st
     return best, results[best][0], results[best][1]
 
 
-def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None) -> Statistics:
-    """Metrics, harmonized values and checks of one document (see module doc)."""
+def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None, tree=None) -> Statistics:
+    """Metrics, harmonized values and checks of one document (see module doc); `tree`: the
+    page's lxml tree when the caller parsed it already (document.read_document)."""
     from .narrative import narrative_harmonized
     from .variant import variant_harmonized
 
     notes: list[str] = []
-    candidates = list(grids or []) + grids_from_html(html or "")
+    candidates = list(grids or []) + (grids_from_tree(table_tree(html, tree)) if html else [])
     for i, g in enumerate(candidates):
         g.index = i
     template, metrics, blank = choose_template(candidates)

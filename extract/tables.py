@@ -162,7 +162,7 @@ def grids_from_tree(tree) -> list[Grid]:
     grids = []
     if tree is None:
         return grids
-    for table in tree.iter("table"):
+    for table in tree.getroottree().getroot().iter("table"):
         rows = [[(_lxml_cell_text(cell), _lxml_span(cell, "rowspan"), _lxml_span(cell, "colspan"), cell)
                  for cell in tr if cell.tag in _CELLS] for tr in _lxml_rows(table)]
         g = _grid_of_rows(rows, len(grids))
