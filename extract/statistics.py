@@ -8,6 +8,7 @@ template's canonical column order.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from dataclasses import dataclass, field
@@ -31,11 +32,13 @@ METHOD_OF_ORIGIN = {"flattened": "flattened-decoded", "text-tabs": "text-layout"
                     "text-pipes": "text-layout", "text-lines": "text-layout", "ocr": "ocr"}
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_number(cell: str) -> bool:
     """A real figure (dash-only cells do not make a row a data row)."""
     return bool(cell) and not is_dash(cell) and parse_number(cell) is not None
 
 
+@functools.lru_cache(maxsize=65536)
 def _kind(cell: str) -> str:
     if not cell:
         return "blank"
@@ -138,22 +141,44 @@ def _col_keys(header_rows: list[list[str]], kind: str) -> dict[int, str]:
 
 # ------------------------------------------------------------------ row matching
 
+_INNER = re.compile(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$")
+_SCORES: dict[tuple[str, int], tuple[float, ...]] = {}
+
+
+def _entry_scores(label: str, entries: tuple[RowEntry, ...]) -> tuple[float, ...]:
+    """max(label_score(label, leaf) for leaf in e.leaves) for each entry, in order: a row's
+    label is scored against a template's entries once (a report repeats labels across
+    tables, and choose_template maps the same rows for each template)."""
+    key = (label, id(entries))            # row_entries(template) is cached: one tuple per template
+    scores = _SCORES.get(key)
+    if scores is None:
+        if len(_SCORES) > 50_000:
+            _SCORES.clear()
+        scores = _SCORES[key] = tuple(max(label_score(label, l) for l in e.leaves) for e in entries)
+    return scores
+
+
 def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
                 tables: tuple[str, ...]) -> RowEntry | None:
     leaf = norm_label(labels[-1])
     full = norm_label("".join(labels))
     # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
-    m = re.match(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$", leaf)
+    m = _INNER.match(leaf)
     inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
+    leaf_scores = _entry_scores(leaf, entries)
+    full_scores = _entry_scores(full, entries) if len(labels) > 1 else None
+    inner_scores = None
     scored: list[tuple[float, RowEntry]] = []
-    for e in entries:
+    for i, e in enumerate(entries):
         if e.table not in tables:
             continue
-        s = max(label_score(leaf, l) for l in e.leaves)
-        if len(labels) > 1:
-            s = max(s, max(label_score(full, l) for l in e.leaves) - 0.02)
+        s = leaf_scores[i]
+        if full_scores is not None:
+            s = max(s, full_scores[i] - 0.02)
         if inner_leaf and e.group and e.group in inner_group:
-            s = max(s, max(label_score(inner_leaf, l) for l in e.leaves) - 0.01)
+            if inner_scores is None:
+                inner_scores = _entry_scores(inner_leaf, entries)
+            s = max(s, inner_scores[i] - 0.01)
         scored.append((s, e))
     if not scored:
         return None

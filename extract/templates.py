@@ -61,13 +61,25 @@ _DASHES = "—–―－‐‑‒﹣"
 _QUOTES = "“”‘’\"'《》〈〉「」『』"
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def clean_cell(text: str | None) -> str:
     """Whitespace/full-width normalisation of a cell, keeping its meaning (not its numbering)."""
     if not text:
         return ""
+    if len(text) > 200:
+        return _clean_cell(text)
+    return _clean_cell_cached(text)
+
+
+def _clean_cell(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     t = t.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").replace("\u200b", "")
-    return re.sub(r"\s+", " ", t).strip()
+    return _SPACES.sub(" ", t).strip()
+
+
+_clean_cell_cached = functools.lru_cache(maxsize=100_000)(_clean_cell)   # cells repeat: every row's labels, 0s
 
 
 _NUMBERING = re.compile(
