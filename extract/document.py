@@ -215,6 +215,7 @@ _NOT_TEXT = frozenset(("script", "style", "template", "rt", "rp"))
 _HEADING_SELECTORS = (("class", "title"), ("class", "article-title"), ("class", "tit"), ("id", "title"),
                       ("class", "content-title"), ("tag", "h2"), ("tag", "h3"))
 _WORDS = re.compile(r"\S+")
+_HEADING_CANDIDATES = etree.XPath("descendant-or-self::*[@class or @id or self::h1 or self::h2 or self::h3]")
 
 
 class Page:
@@ -259,7 +260,7 @@ class Page:
     def _heading_nodes(self) -> list[list]:
         if self._headings is None:
             found: list[list] = [[] for _ in range(len(_HEADING_SELECTORS) + 1)]
-            for el in self.root.iter(tag=etree.Element):
+            for el in _HEADING_CANDIDATES(self.root):    # only these can match: a C-side filter
                 tag = el.tag
                 if tag == "h1" and len(found[-1]) < 3:
                     found[-1].append(el)

@@ -158,15 +158,22 @@ def _entry_scores(label: str, entries: tuple[RowEntry, ...]) -> tuple[float, ...
     return scores
 
 
-def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
-                tables: tuple[str, ...]) -> RowEntry | None:
-    leaf = norm_label(labels[-1])
-    full = norm_label("".join(labels))
+_CANDIDATES: dict[tuple, tuple[list[RowEntry], list[RowEntry]] | None] = {}
+
+
+def _candidates(leaf: str, full: str | None, entries: tuple[RowEntry, ...],
+                tables: tuple[str, ...]) -> tuple[list[RowEntry], list[RowEntry]] | None:
+    """(entries within AMBIGUITY_MARGIN of the best score, entries at the best score) for a
+    row's labels, None when none reaches MATCH_THRESHOLD: a pure function of the labels, kept
+    per distinct label (the tie-break by section happens in _best_entry)."""
+    key = (leaf, full, id(entries), tables)
+    if key in _CANDIDATES:
+        return _CANDIDATES[key]
     # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
     m = _INNER.match(leaf)
     inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
     leaf_scores = _entry_scores(leaf, entries)
-    full_scores = _entry_scores(full, entries) if len(labels) > 1 else None
+    full_scores = _entry_scores(full, entries) if full is not None else None
     inner_scores = None
     scored: list[tuple[float, RowEntry]] = []
     for i, e in enumerate(entries):
@@ -180,19 +187,31 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
                 inner_scores = _entry_scores(inner_leaf, entries)
             s = max(s, inner_scores[i] - 0.01)
         scored.append((s, e))
-    if not scored:
+    result = None
+    best_score = max((s for s, _ in scored), default=None)
+    if best_score is not None and best_score >= MATCH_THRESHOLD:
+        # only which entries are close or exact counts below, never their order
+        result = ([e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN],
+                  [e for s, e in scored if s >= best_score - 1e-9])
+    if len(_CANDIDATES) > 50_000:
+        _CANDIDATES.clear()
+    _CANDIDATES[key] = result
+    return result
+
+
+def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
+                tables: tuple[str, ...]) -> RowEntry | None:
+    leaf = norm_label(labels[-1])
+    full = norm_label("".join(labels))
+    found = _candidates(leaf, full if len(labels) > 1 else None, entries, tables)
+    if found is None:
         return None
-    scored.sort(key=lambda x: -x[0])
-    best_score = scored[0][0]
-    if best_score < MATCH_THRESHOLD:
-        return None
-    close = [e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN]
+    close, exact = found
     if len(close) == 1:
         return close[0]
     same_section = [e for e in close if e.section == state.section]
     if len(same_section) == 1:
         return same_section[0]
-    exact = [e for s, e in scored if s >= best_score - 1e-9]
     grouped = [e for e in exact if e.group and e.group in full]
     if len(grouped) == 1:
         return grouped[0]

@@ -77,6 +77,9 @@ def _grid_of_rows(rows: list, index: int) -> Grid:
     n_rows = 0
     for r, tr in enumerate(rows):
         c = 0
+    ends: dict[int, int] = {}                     # row -> 1 + its last filled column
+    for r, tr in enumerate(rows):
+        c = 0
         for text, rs, cs, cell in tr:
             while (r, c) in filled:
                 c += 1
@@ -88,15 +91,17 @@ def _grid_of_rows(rows: list, index: int) -> Grid:
                     filled[(r + dr, c + dc)] = clean
                     raw[(r + dr, c + dc)] = text
                     element[(r + dr, c + dc)] = cell
+                if ends.get(r + dr, 0) < c + cs:
+                    ends[r + dr] = c + cs
             c += cs
         n_rows = max(n_rows, r + 1)
-    n_cols = max((c for _, c in filled), default=-1) + 1
+    n_cols = max(ends.values(), default=0)
     # A row with fewer cells than the table is short on the left (a label column merged
     # away, e.g. the group column of a continuation table): right-align it so that its
     # figures stay under their column headers.
     cells, raws, elements = [], [], []
     for r in range(n_rows):
-        end = max((c for (rr, c) in filled if rr == r), default=-1) + 1
+        end = ends.get(r, 0)
         shift = n_cols - end if 0 < end < n_cols else 0
         row = [""] * shift + [filled.get((r, c), "") for c in range(end if shift else n_cols)]
         if any(row):                      # drop rows that are entirely empty (Word spacer rows)
@@ -139,6 +144,11 @@ def _lxml_cell_text(cell) -> str:
 
 
 def _lxml_span(cell, name: str) -> int:
+    value = cell.get(name)
+    if value is None:
+        return 1
+    if value.isdecimal() and len(value) < 4:    # the common "2": what the general rule gives it
+        return max(1, min(int(value), 200))
     try:
         return max(1, min(int(re.sub(r"\D", "", cell.get(name, "1")) or 1), 200))
     except ValueError:
