@@ -187,12 +187,31 @@ class CellNumber:
     unit: str | None = None   # a unit written in the cell itself (元, 万元)
 
 
+_CHANGE = re.compile(r"^(减少|减|下降|增加|增|新增)\s*")
+_ANNOTATION = re.compile(r"^[(（\[【]")
+
+
 def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber | None:
     """The count in one value cell, or None when the cell is blank or not a number.
 
     无, 0, /, —, －, ― mean 0; "42703(“12345”热线回复数)" keeps the number; "251000元" in a
     万元 column becomes 25.1; "-3", "－3", "减少3", "减3" are negative.
     """
+    if not cell:
+        return None
+    found = _parse_number(cell, spec_unit)
+    return CellNumber(*found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_number(cell: str, spec_unit: str | None) -> tuple | None:
+    """parse_number's (value, approximate, unit): the same cell is read again and again
+    (every template's mapping, the row kinds, the checks), its reading never changes."""
+    found = _read_number(cell, spec_unit)
+    return None if found is None else (found.value, found.approximate, found.unit)
+
+
+def _read_number(cell: str, spec_unit: str | None) -> CellNumber | None:
     t = to_simplified(clean_cell(cell))      # 無, 減少, 條: read in simplified form
     if not t:
         return None
@@ -200,7 +219,7 @@ def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber |
         return CellNumber(0)
     t = t.replace("，", ",")
     sign = 1
-    m = re.match(r"^(减少|减|下降|增加|增|新增)\s*", t)
+    m = _CHANGE.match(t)
     if m:
         sign = -1 if m.group(1).startswith(("减", "下降")) else 1
         t = t[m.end():]
@@ -210,7 +229,7 @@ def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber |
         return CellNumber(sign * n) if n is not None and len(t) <= 4 else None
     rest = t[m.end():].strip()
     # anything after the number must be an annotation in brackets, not more figures/words
-    if rest and not re.match(r"^[(（\[【]", rest):
+    if rest and not _ANNOTATION.match(rest):
         return None
     if m.group(1) == "-":
         sign = -sign
