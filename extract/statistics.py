@@ -21,7 +21,7 @@ from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICA
                      applicant_key, header_kind, old_section_of, review_group_key,
                      review_outcome_key, row_entries, t2_entity, t2_key)
 from .tables import grids_from_tree, table_tree
-from .templates import (clean_cell, is_dash, is_unit_cell, label_score, metrics_by_code, norm_label,
+from .templates import (clean_cell, is_dash, is_unit_cell, label_score_from, metrics_by_code, norm_label,
                         parse_number)
 from .textgrid import grids_from_text
 
@@ -145,16 +145,25 @@ _INNER = re.compile(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$")
 _SCORES: dict[tuple[str, int], tuple[float, ...]] = {}
 
 
+# Scores below this never decide anything: a row needs MATCH_THRESHOLD, and an entry under
+# it by more than AMBIGUITY_MARGIN is neither close nor best. Below it, _entry_scores may give
+# a lower score than label_score would (never a higher one), so it need not run difflib on
+# labels that share too few characters to get there. 0.01 below the exact bound, for floats.
+_RELEVANT = MATCH_THRESHOLD - AMBIGUITY_MARGIN - 0.01
+
+
 def _entry_scores(label: str, entries: tuple[RowEntry, ...]) -> tuple[float, ...]:
-    """max(label_score(label, leaf) for leaf in e.leaves) for each entry, in order: a row's
-    label is scored against a template's entries once (a report repeats labels across
-    tables, and choose_template maps the same rows for each template)."""
+    """max(label_score(label, leaf) for leaf in e.leaves) for each entry, in order, exact
+    wherever it is at least _RELEVANT: a row's label is scored against a template's entries
+    once (a report repeats labels across tables, and choose_template maps the same rows for
+    each template)."""
     key = (label, id(entries))            # row_entries(template) is cached: one tuple per template
     scores = _SCORES.get(key)
     if scores is None:
         if len(_SCORES) > 50_000:
             _SCORES.clear()
-        scores = _SCORES[key] = tuple(max(label_score(label, l) for l in e.leaves) for e in entries)
+        scores = _SCORES[key] = tuple(max(label_score_from(label, l, _RELEVANT) for l in e.leaves)
+                                      for e in entries)
     return scores
 
 

@@ -139,6 +139,50 @@ def label_score(found: str, spec: str) -> float:
     return best
 
 
+@functools.lru_cache(maxsize=65536)
+def _chars(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    return counts
+
+
+def _ratio_bound(a: str, b: str) -> float:
+    """An upper bound of SequenceMatcher(None, a, b).ratio(): 2 x the characters the two share
+    (as multisets) / their total length (difflib's quick_ratio, without building a matcher)."""
+    ca, cb = _chars(a), _chars(b)
+    if len(ca) > len(cb):
+        ca, cb = cb, ca
+    shared = sum(min(n, cb.get(ch, 0)) for ch, n in ca.items())
+    return 2.0 * shared / (len(a) + len(b))
+
+
+def label_score_from(found: str, spec: str, floor: float) -> float:
+    """label_score(found, spec) when that is at least `floor`; otherwise a value no higher than
+    it (and so below `floor`). A pair of labels that cannot reach `floor` is not handed to
+    SequenceMatcher, the cost of matching a row never seen before against every spec row."""
+    if not found or not spec:
+        return 0.0
+    if found == spec:
+        return 1.0
+    best = 0.0
+    for a in {found, drop_parentheticals(found) or found}:
+        for b in {spec, drop_parentheticals(spec) or spec}:
+            if a == b:
+                return 0.97
+            b_in_a = len(b) >= 2 and b in a
+            a_in_b = len(a) >= 4 and a in b
+            r = 0.0
+            if b_in_a or a_in_b or _ratio_bound(a, b) >= floor:
+                r = difflib.SequenceMatcher(None, a, b).ratio()
+            if b_in_a:  # found label adds words around the spec label
+                r = max(r, 0.6 + 0.35 * len(b) / len(a))
+            if a_in_b:
+                r = max(r, 0.55 + 0.35 * len(a) / len(b))
+            best = max(best, r)
+    return best
+
+
 # ---------------------------------------------------------------- numbers in cells
 
 UNIT_TOKENS = {"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "例", "起", "家", "场", "期", "份", "名"}
