@@ -85,8 +85,8 @@ def page_text(html: str, tree=None) -> str:
 
     text = None
     try:
-        text = trafilatura.extract(tree if tree is not None else html, include_tables=True, include_comments=False, favor_recall=True,
-                                   deduplicate=False, output_format="txt")
+        text = trafilatura.extract(tree if tree is not None else html, include_tables=True, include_comments=False,
+                                   favor_recall=True, deduplicate=False, output_format="txt")
     except Exception:
         text = None
     if not text or len(text) < 50:
@@ -250,7 +250,8 @@ class Page:
         return " ".join(t for t in (x.strip() for x in _strings(node)) if t)
 
     def h1(self) -> list:
-        return [n for n in self._heading_nodes()[-1]]
+        """soup.select("h1")[:3]"""
+        return list(self._heading_nodes()[-1])
 
     def headings(self) -> list[list]:
         """The first three matches of each of .title, .article-title, .tit, #title,
