@@ -160,7 +160,7 @@ def _entry_scores(label: str, entries: tuple[RowEntry, ...]) -> tuple[float, ...
     key = (label, id(entries))            # row_entries(template) is cached: one tuple per template
     scores = _SCORES.get(key)
     if scores is None:
-        if len(_SCORES) > 50_000:
+        if len(_SCORES) > 10_000:          # ~2.5 KB each (a float per entry of a template)
             _SCORES.clear()
         scores = _SCORES[key] = tuple(max(label_score_from(label, l, _RELEVANT) for l in e.leaves)
                                       for e in entries)
