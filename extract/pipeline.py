@@ -132,6 +132,16 @@ def _work(cap: dict) -> Outcome:
     return analyse_capture(_WORKER_ARCHIVE, cap)
 
 
+def _work_chunk(caps: list[dict]) -> list[Outcome]:
+    return [analyse_capture(_WORKER_ARCHIVE, cap) for cap in caps]
+
+
+# Documents sent to a worker at a time: a page's analysis is ~13 ms and each task costs the
+# writing process, the one part that does not scale, a submit and an answer to take in
+# (1,600 pages on 2 workers: 13.2 s one at a time, 12.4 s four at a time).
+CHUNK = 4
+
+
 def _db_path(db) -> str:
     return next(row[2] for row in db.execute("PRAGMA database_list").fetchall() if row[1] == "main")
 
@@ -150,41 +160,42 @@ def _outcomes(db, archive_dir, caps: list[dict], workers: int):
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=args)
 
     executor = pool()
-    window = deque()  # submitted, not yet written: bounded, so results never pile up
+    window = deque()  # (chunk, future) submitted, not yet written: bounded, so results never pile up
     todo = iter(caps)
     try:
         while True:
             while len(window) < workers * 4:
-                cap = next(todo, None)
-                if cap is None:
+                chunk = [cap for cap in (next(todo, None) for _ in range(CHUNK)) if cap is not None]
+                if not chunk:
                     break
                 try:
-                    future = executor.submit(_work, cap)
+                    future = executor.submit(_work_chunk, chunk)
                 except BrokenProcessPool:  # a worker died since the last answer: handled below
                     future = None
-                window.append((cap, future))
+                window.append((chunk, future))
             if not window:
                 return
-            cap, future = window.popleft()
+            chunk, future = window.popleft()
             try:
                 if future is None:
                     raise BrokenProcessPool("the pool broke before this document was sent")
-                outcome = future.result()
+                outcomes = future.result()
             except BrokenProcessPool:
                 # A worker died (a reader's native code crashed, the OOM killer): every
                 # document in flight is lost with it. Try each again alone, so only the
                 # one that kills its worker is given up on, then carry on with a new pool.
                 executor.shutdown(wait=False, cancel_futures=True)
-                for cap in [cap] + [c for c, _ in window]:
+                for cap in chunk + [c for pending, _ in window for c in pending]:
                     yield cap, _alone(pool, cap)
                 window.clear()
                 executor = pool()
                 continue
             except Exception as e:  # the worker's answer did not come back (e.g. cannot be pickled)
-                logger.error("extraction failed for %s: %r", cap["url"], e)
-                outcome = Outcome(error={"is_report": 0, "reason": "提取出错 (extraction error)", "doc_type": "error",
-                                         "error": f"{e.__class__.__name__}: {e}"})
-            yield cap, outcome
+                outcomes = []
+                for cap in chunk:   # each alone: only the one whose answer fails is lost
+                    logger.error("extraction of %s's batch failed (%r): reading it alone", cap["url"], e)
+                    outcomes.append(_alone(pool, cap))
+            yield from zip(chunk, outcomes)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 
