@@ -45,8 +45,7 @@ def _char(ch: str) -> str:
 def has_traditional(text: str | None) -> bool:
     if not text:
         return False
-    chars = _traditional_chars()
-    return any(ch in chars for ch in text)
+    return not _traditional_chars().isdisjoint(text)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup
+from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from nianbao.extract.chinese import to_simplified
@@ -65,14 +66,27 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def page_text(html: str) -> str:
-    """Main text of a page without nav, share bars and footers."""
+def parse_page(html: str):
+    """The page's lxml tree, parsed once and shared by trafilatura, the tables and the
+    report decision: trafilatura's own loader (so its text is what it makes of the HTML
+    string), or None when that refuses the markup (then each reader parses for itself)."""
+    from trafilatura.utils import load_html
+
+    try:
+        return load_html(html)
+    except Exception:
+        return None
+
+
+def page_text(html: str, tree=None) -> str:
+    """Main text of a page without nav, share bars and footers (`tree`: the page's
+    parse_page tree, which trafilatura copies before it cleans it)."""
     import trafilatura
 
     text = None
     try:
-        text = trafilatura.extract(html, include_tables=True, include_comments=False, favor_recall=True,
-                                   deduplicate=False, output_format="txt")
+        text = trafilatura.extract(tree if tree is not None else html, include_tables=True, include_comments=False,
+                                   favor_recall=True, deduplicate=False, output_format="txt")
     except Exception:
         text = None
     if not text or len(text) < 50:
@@ -195,9 +209,121 @@ _BODY_AS_SUBJECT = re.compile(
 _SITE_SPLIT = re.compile(r"\s*(?:[-_|｜—]{1,2}|——)\s*")
 
 
-def _soup(html) -> BeautifulSoup:
-    """A parsed page: `classify` parses once and hands the soup to each helper."""
-    return html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "lxml")
+# strings BeautifulSoup's get_text() leaves out: those inside these elements (its Script,
+# Stylesheet, TemplateString, RubyTextString and RubyParenthesisString)
+_NOT_TEXT = frozenset(("script", "style", "template", "rt", "rp"))
+_HEADING_SELECTORS = (("class", "title"), ("class", "article-title"), ("class", "tit"), ("id", "title"),
+                      ("class", "content-title"), ("tag", "h2"), ("tag", "h3"))
+_WORDS = re.compile(r"\S+")
+_HEADING_CANDIDATES = etree.XPath("descendant-or-self::*[@class or @id or self::h1 or self::h2 or self::h3]")
+
+
+class Page:
+    """What the report decision reads in a page's markup (metadata, headings, <title>, its
+    text), from the lxml tree the page was parsed into once (read_document), giving what
+    BeautifulSoup's find/select/get_text gave: a tree is cheap, a soup cost ~10 ms a page."""
+
+    def __init__(self, tree):
+        self.root = tree.getroottree().getroot()
+        self._text: str | None = None
+        self._headings: list[list] | None = None
+        self._metas: list | None = None
+
+    def meta(self, value: str, prop: bool = True) -> str | None:
+        """content of the first <meta name=value> (else, with `prop`, <meta property=value>)."""
+        if self._metas is None:
+            self._metas = list(self.root.iter("meta"))
+        for attr in ("name", "property") if prop else ("name",):
+            for tag in self._metas:
+                if tag.get(attr) == value:
+                    return tag.get("content")
+        return None
+
+    @staticmethod
+    def _hidden(node) -> bool:
+        return any(a.tag in _NOT_TEXT for a in node.iterancestors())
+
+    def node_text(self, node) -> str:
+        """node.get_text(" ", strip=True)"""
+        if self._hidden(node):
+            return ""
+        return " ".join(t for t in (x.strip() for x in _strings(node)) if t)
+
+    def h1(self) -> list:
+        """soup.select("h1")[:3]"""
+        return list(self._heading_nodes()[-1])
+
+    def headings(self) -> list[list]:
+        """The first three matches of each of .title, .article-title, .tit, #title,
+        .content-title, h2, h3 (soup.select(sel)[:3])."""
+        return self._heading_nodes()[:-1]
+
+    def _heading_nodes(self) -> list[list]:
+        if self._headings is None:
+            found: list[list] = [[] for _ in range(len(_HEADING_SELECTORS) + 1)]
+            for el in _HEADING_CANDIDATES(self.root):    # only these can match: a C-side filter
+                tag = el.tag
+                if tag == "h1" and len(found[-1]) < 3:
+                    found[-1].append(el)
+                classes = el.get("class")
+                classes = _WORDS.findall(classes) if classes else ()
+                ident = el.get("id")
+                for i, (kind, value) in enumerate(_HEADING_SELECTORS):
+                    if len(found[i]) < 3 and (value in classes if kind == "class" else
+                                              ident == value if kind == "id" else tag == value):
+                        found[i].append(el)
+            self._headings = found
+        return self._headings
+
+    def title_string(self) -> str | None:
+        """soup.title.string: the first <title>'s one string (or its one child's), else None."""
+        node = next(self.root.iter("title"), None)
+        while node is not None:
+            children = list(node)
+            if not children:
+                return node.text or None
+            if node.text or len(children) != 1 or children[0].tail or not isinstance(children[0].tag, str):
+                return None
+            node = children[0]
+        return None
+
+    def text(self) -> str:
+        """soup.get_text(" ")"""
+        if self._text is None:
+            self._text = " ".join(_strings(self.root))
+        return self._text
+
+
+def _strings(node) -> list[str]:
+    """The strings of `node`'s subtree BeautifulSoup's get_text() yields, in order."""
+    out: list[str] = []
+    hidden = 0
+    for event, el in etree.iterwalk(node, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if isinstance(tag, str):
+                if tag in _NOT_TEXT:
+                    hidden += 1
+                elif not hidden and el.text:
+                    out.append(el.text)
+            continue
+        if isinstance(tag, str) and tag in _NOT_TEXT:
+            hidden -= 1
+        if el is not node and el.tail and not hidden:
+            out.append(el.tail)
+    return out
+
+
+def _page(html) -> Page | None:
+    """The page to read: `classify` takes a Page (from read_document's tree) or the HTML."""
+    if html is None or isinstance(html, Page):
+        return html
+    if isinstance(html, str):
+        from nianbao.extract.tables import parse_tree
+
+        tree = parse_tree(html)
+        return Page(tree) if tree is not None else None
+    return Page(html)
 
 
 def nfkc(text: str) -> str:
@@ -299,25 +425,26 @@ def _headline_sources(html, text: str, link_text: str | None) -> list[tuple[str,
     <title> last (its suffix is the site name, its head is often the column name)."""
     out: list[tuple[str, str]] = []
     title_parts: list[str] = []
-    if html is not None:
-        soup = _soup(html)
+    page = _page(html)
+    if page is not None:
         for name in ("ArticleTitle", "articletitle", "og:title", "DC.title"):
-            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-            if tag and tag.get("content"):
-                out.append((tag["content"], "meta"))
-        for node in soup.select("h1")[:3]:
-            out.append((node.get_text(" ", strip=True), "h1"))
+            content = page.meta(name)
+            if content:
+                out.append((content, "meta"))
+        for node in page.h1():
+            out.append((page.node_text(node), "h1"))
         if link_text:
             out.append((link_text, "link"))
-        for sel in (".title", ".article-title", ".tit", "#title", ".content-title", "h2", "h3"):
-            for node in soup.select(sel)[:3]:
-                out.append((node.get_text(" ", strip=True), "heading"))
+        for nodes in page.headings():
+            for node in nodes:
+                out.append((page.node_text(node), "heading"))
         for name in ("title", "Title"):
-            tag = soup.find("meta", attrs={"name": name})
-            if tag and tag.get("content"):
-                title_parts.append(tag["content"])
-        if soup.title and soup.title.string:
-            title_parts.extend(p for p in _SITE_SPLIT.split(soup.title.string) if p)
+            content = page.meta(name, prop=False)
+            if content:
+                title_parts.append(content)
+        title = page.title_string()
+        if title:
+            title_parts.extend(p for p in _SITE_SPLIT.split(title) if p)
     elif link_text:
         out.append((link_text, "link"))
     for line in text.splitlines()[:12]:
@@ -340,7 +467,7 @@ def _headline_sources(html, text: str, link_text: str | None) -> list[tuple[str,
 
 def title_candidates(html: str | None, text: str, link_text: str | None = None) -> list[str]:
     out = []
-    for c, _ in _headline_sources(_soup(html) if html else None, text, link_text):
+    for c, _ in _headline_sources(_page(html) if html is not None else None, text, link_text):
         c = _clean_title(c)
         if c and c not in out and len(c) <= 100:
             out.append(c)
@@ -461,13 +588,13 @@ def _body_candidates(title: str | None, text: str, html: str | None):
     m = source_line.search(text[:800])
     if m:
         yield m.group(1)
-    soup = _soup(html) if html else None
-    if soup is not None:
+    page = _page(html) if html is not None else None
+    if page is not None:
         for name in ("ContentSource", "contentsource", "author", "Author"):
-            tag = soup.find("meta", attrs={"name": name})
-            if tag and tag.get("content"):
-                yield norm(tag["content"].strip())
-        m = source_line.search(norm(soup.get_text(" ")[:3000]))
+            content = page.meta(name, prop=False)
+            if content:
+                yield norm(content.strip())
+        m = source_line.search(norm(page.text()[:3000]))
         if m:
             yield m.group(1)
     # a signature line near the end: "衡阳市教育局\n2021年1月20日"
@@ -476,13 +603,14 @@ def _body_candidates(title: str | None, text: str, html: str | None):
             prev = lines[i - 1]
             if len(prev) <= 25 and BODY_SUFFIX.search(prev):
                 yield prev
-    if soup is not None:
+    if page is not None:
         for name in ("SiteName", "sitename", "site_name", "og:site_name"):
-            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-            if tag and tag.get("content"):
-                yield norm(tag["content"].strip())
-        if soup.title and soup.title.string:
-            parts = [p for p in _SITE_SPLIT.split(norm(soup.title.string)) if p]
+            content = page.meta(name)
+            if content:
+                yield norm(content.strip())
+        title = page.title_string()
+        if title:
+            parts = [p for p in _SITE_SPLIT.split(norm(title)) if p]
             if len(parts) > 1:
                 yield parts[-1]
 
@@ -494,15 +622,15 @@ _DATE_PATTERNS = (
 
 
 def published_of(html: str | None, text: str) -> str | None:
-    if html:
-        soup = _soup(html)
+    page = _page(html) if html is not None else None
+    if page is not None:
         for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time"):
-            tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-            if tag and tag.get("content"):
-                m = re.search(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})", tag["content"])
+            content = page.meta(name)
+            if content:
+                m = re.search(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})", content)
                 if m:
                     return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-        text = nfkc(soup.get_text(" ")) + "\n" + text
+        text = nfkc(page.text()) + "\n" + text
     for pat in _DATE_PATTERNS:
         m = pat.search(norm(text[:5000]))
         if m:
@@ -535,7 +663,7 @@ def classify(html: str | None, text: str, link_text: str | None = None, source_b
     the list page gave the link, its first line): never from breadcrumbs, the column name or
     the site's <title> suffix. A headline that names another kind of document decides "not a
     report" even when it ends in 年度报告; without a telling headline the text decides."""
-    html = _soup(html) if html else None  # parsed once for title, date and body
+    html = _page(html) if html else None  # read once for title, date and body
     stext = norm(text)
     cands = title_candidates(html, text, link_text)
     if filename and re.search(f"[{_CJK_CHARS}]", filename):  # "统计表.xls" names something; "P0202.pdf" does not
@@ -578,23 +706,25 @@ def classify(html: str | None, text: str, link_text: str | None = None, source_b
 
 # -- the extract-file contract -----------------------------------------------------
 
-def _statistics(html: str | None, text: str, grids=None) -> Statistics:
+def _statistics(html: str | None, text: str, grids=None, tree=None) -> Statistics:
     try:
         from nianbao.extract.statistics import extract_statistics
     except ImportError:  # statistics stage not installed in this build
         return Statistics(template=None)
-    return extract_statistics(html, text, grids)
+    return extract_statistics(html, text, grids, tree=tree)
 
 
 def read_document(data: bytes, content_type: str | None = None, filename: str | None = None) -> dict:
-    """{'kind', 'html', 'text', 'grids', 'ocr', 'encoding'} for any supported input."""
+    """{'kind', 'html', 'tree', 'text', 'grids', 'ocr', 'encoding'} for any supported input
+    ('tree': the HTML's lxml tree, parsed once for every reader; not picklable)."""
     kind = sniff(data, content_type, filename)
     if kind == "html":
         encoding, html = decode_html(data, content_type)
-        return {"kind": "html", "html": html, "text": page_text(html), "grids": None, "ocr": False,
-                "encoding": encoding}
+        tree = parse_page(html)
+        return {"kind": "html", "html": html, "tree": tree, "text": page_text(html, tree), "grids": None,
+                "ocr": False, "encoding": encoding}
     if kind == "text":
-        return {"kind": "text", "html": None, "text": _tidy(decode_text(data), cells=True), "grids": None, "ocr": False,
+        return {"kind": "text", "html": None, "tree": None, "text": _tidy(decode_text(data), cells=True), "grids": None, "ocr": False,
                 "encoding": None}
     try:
         from nianbao.extract.attachments import AttachmentError, read_attachment_safely as reader
@@ -607,7 +737,7 @@ def read_document(data: bytes, content_type: str | None = None, filename: str | 
         doc = reader(data, filename=filename, content_type=content_type)
     except AttachmentError as e:
         raise UnreadableDocument(str(e)) from e
-    return {"kind": getattr(doc, "kind", "attachment"), "html": None, "text": doc.text, "grids": doc.grids,
+    return {"kind": getattr(doc, "kind", "attachment"), "html": None, "tree": None, "text": doc.text, "grids": doc.grids,
             "ocr": bool(getattr(doc, "ocr", False)), "encoding": None}
 
 
@@ -634,11 +764,13 @@ def analyse(data: bytes, content_type: str | None = None, filename: str | None =
             link_text: str | None = None, source_body: str | None = None) -> Analysis:
     """Read, extract statistics and classify one document (raises UnreadableDocument)."""
     doc = read_document(data, content_type, filename)
-    stats = _statistics(doc["html"], doc["text"], doc["grids"])
+    tree = doc["tree"]
+    stats = _statistics(doc["html"], doc["text"], doc["grids"], tree)
     if doc["ocr"]:
         for m in stats.metrics:
             m.method = "ocr"
-    facts = classify(doc["html"], doc["text"], link_text=link_text, source_body=source_body,
+    page = Page(tree) if tree is not None else doc["html"]
+    facts = classify(page, doc["text"], link_text=link_text, source_body=source_body,
                      has_statistics=stats.template is not None, filename=filename)
     return Analysis(doc, stats, facts)
 

@@ -14,6 +14,18 @@ from .chinese import to_simplified
 from .model import Harmonized
 from .templates import cn_to_int, load_harmonized
 
+_COMPILED: dict[str, re.Pattern] = {}
+
+
+def _re(pattern: str) -> re.Pattern:
+    """The compiled pattern (each clause is tried against a dozen patterns, many built by
+    concatenation: looked up here rather than through re's own cache on every call)."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern)
+    return compiled
+
+
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]")
 _SENTENCE_SPLIT = re.compile(r"[。；;！!？?\n]")
 _NUM = r"(约|近|逾|超过|大约)?\s*(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*(余|多)?\s*"
@@ -24,11 +36,11 @@ _OTHER_THINGS = re.compile(r"咨询|热线|工单|信访|行政许可|留言|来
 
 def _undated(clause: str) -> str:
     """The clause without years and dates, whose digits are not counts."""
-    return re.sub(r"\d{4}\s*年度?|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}", "", clause)
+    return _re(r"\d{4}\s*年度?|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}").sub("", clause)
 
 
 def _number(text: str) -> int | float | None:
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+    if _re(r"\d+(?:\.\d+)?").fullmatch(text):
         return float(text) if "." in text else int(text)
     return cn_to_int(text)
 
@@ -62,16 +74,16 @@ _REQUEST_NOUN = re.compile(r"依申请|公开申请|信息公开请求|公开政
 
 
 def _requests_received(off: int, clause: str, found: _Found):
-    if not re.search(_RECEIVE_VERB, clause) or not _REQUEST_NOUN.search(clause):
-        if not re.search(r"(收到|接到|受理|发生)[^，。；]{0,12}申请", clause) or "公开" not in clause:
+    if not _re(_RECEIVE_VERB).search(clause) or not _REQUEST_NOUN.search(clause):
+        if not _re(r"(收到|接到|受理|发生)[^，。；]{0,12}申请").search(clause) or "公开" not in clause:
             return
-    if _OTHER_THINGS.search(clause) or re.search(r"收费|费用|复议|诉讼|不予公开", clause):
+    if _OTHER_THINGS.search(clause) or _re(r"收费|费用|复议|诉讼|不予公开").search(clause):
         return
-    neg = re.search(_NEG + r"[^，。；\d]{0,6}(" + _RECEIVE_VERB[1:-1] + r"|发生)", clause)
-    if neg and not re.search(r"\d", _undated(clause[neg.end():])):
+    neg = _re(_NEG + r"[^，。；\d]{0,6}(" + _RECEIVE_VERB[1:-1] + r"|发生)").search(clause)
+    if neg and not _re(r"\d").search(_undated(clause[neg.end():])):
         found.add("requests_received", 0, False, clause.strip(), off)
         return
-    m = re.search(_RECEIVE_VERB + r"[^，。；\d]{0,40}?" + _NUM + r"(件|条|例|个|宗|份|起)", clause)
+    m = _re(_RECEIVE_VERB + r"[^，。；\d]{0,40}?" + _NUM + r"(件|条|例|个|宗|份|起)").search(clause)
     if not m:
         return
     if _SCOPE.search(clause[:m.start(3)]):
@@ -87,8 +99,8 @@ def _review_litigation(off: int, clause: str, found: _Found):
         return
     if _SCOPE.search(clause) and "其中" in clause:
         return
-    neg = re.search(_NEG, clause)
-    if neg and not re.search(r"\d", _undated(clause)):
+    neg = _re(_NEG).search(clause)
+    if neg and not _re(r"\d").search(_undated(clause)):
         after = clause[neg.end():]
         if "复议" in after:
             found.add("review_total", 0, False, clause.strip(), off)
@@ -97,39 +109,39 @@ def _review_litigation(off: int, clause: str, found: _Found):
         if "复议" in after or "诉讼" in after:
             return
     # "政府信息公开行政复议、行政诉讼0条" / "行政复议7件"
-    m = re.search(r"行政复议(?:案件|申请)?(?:共)?" + _NUM + r"(件|起|宗|例|条)", clause)
+    m = _re(r"行政复议(?:案件|申请)?(?:共)?" + _NUM + r"(件|起|宗|例|条)").search(clause)
     if m:
         found.add("review_total", _number(m.group(2)), False, clause.strip(), off)
-    m = re.search(r"(?:行政)?诉讼(?:案件)?(?:共)?" + _NUM + r"(件|起|宗|例|条)", clause)
+    m = _re(r"(?:行政)?诉讼(?:案件)?(?:共)?" + _NUM + r"(件|起|宗|例|条)").search(clause)
     if m:
         found.add("litigation_total", _number(m.group(2)), False, clause.strip(), off)
-    m = re.search(r"行政复议[、和及与]行政诉讼(?:案件)?(?:均为|为)?\s*(0|零)\s*(件|起|宗|例|条)", clause)
+    m = _re(r"行政复议[、和及与]行政诉讼(?:案件)?(?:均为|为)?\s*(0|零)\s*(件|起|宗|例|条)").search(clause)
     if m:
         found.add("review_total", 0, False, clause.strip(), off)
         found.add("litigation_total", 0, False, clause.strip(), off)
 
 
 def _complaints(off: int, clause: str, found: _Found):
-    if not re.search(r"举报|投诉", clause) or "类申请" in clause:
+    if not _re(r"举报|投诉").search(clause) or "类申请" in clause:
         return
-    neg = re.search(_NEG, clause)
-    term = re.search(r"举报|投诉", clause)
-    if neg and re.search(r"举报|投诉", clause[neg.end():]) and not re.search(r"\d", _undated(clause)):
+    neg = _re(_NEG).search(clause)
+    term = _re(r"举报|投诉").search(clause)
+    if neg and _re(r"举报|投诉").search(clause[neg.end():]) and not _re(r"\d").search(_undated(clause)):
         found.add("complaints_total", 0, False, clause.strip(), off)
 
 
 def _fees(off: int, clause: str, sentence: str, found: _Found):
-    if not re.search(r"收费|收取|费用|信息处理费", clause):
+    if not _re(r"收费|收取|费用|信息处理费").search(clause):
         return
-    if not re.search(r"公开|申请|信息处理费|任何费用", sentence):
+    if not _re(r"公开|申请|信息处理费|任何费用").search(sentence):
         return
-    if re.search(r"行政事业性收费|收费标准|收费项目|减免情况$", clause.strip()) and not re.search(_NEG, clause):
+    if _re(r"行政事业性收费|收费标准|收费项目|减免情况$").search(clause.strip()) and not _re(_NEG).search(clause):
         return
-    neg = re.search(_NEG + r"[^，。；\d]{0,25}(收费|收取|费用)", clause)
-    if neg and not re.search(r"\d", _undated(clause)):
+    neg = _re(_NEG + r"[^，。；\d]{0,25}(收费|收取|费用)").search(clause)
+    if neg and not _re(r"\d").search(_undated(clause)):
         found.add("fees_collected", 0, False, clause.strip(), off)
         return
-    m = re.search(r"(收取|收费)[^，。；\d]{0,12}?" + r"(\d+(?:\.\d+)?)\s*(万元|元)", clause)
+    m = _re(r"(收取|收费)[^，。；\d]{0,12}?" + r"(\d+(?:\.\d+)?)\s*(万元|元)").search(clause)
     if m and "公开" in sentence:
         v = float(m.group(2))
         value = v if m.group(3) == "万元" else round(v / 10000, 6)
@@ -144,7 +156,7 @@ def _proactive(off: int, clause: str, found: _Found):
     m = _PROACTIVE.search(clause)
     if not m:
         return
-    if re.search(r"其中|回应|解读|咨询|报送|上报|信访|热线|依申请", clause[:m.end()]):
+    if _re(r"其中|回应|解读|咨询|报送|上报|信访|热线|依申请").search(clause[:m.end()]):
         return
     # "主动公开…" states the total; "共公开…" may be one category, so it only counts when no 主动 figure
     name = "proactive_items" if m.group(1) == "主动" else "proactive_items_weak"
@@ -152,22 +164,22 @@ def _proactive(off: int, clause: str, found: _Found):
 
 
 def _staff(off: int, clause: str, found: _Found):
-    m = re.search(r"(从事|负责)[^，。；]{0,25}?(信息公开|政务公开)[^，。；]{0,12}?人员[^，。；\d]{0,4}?"
-                  + _NUM + r"(人|名)", clause)
+    m = _re(r"(从事|负责)[^，。；]{0,25}?(信息公开|政务公开)[^，。；]{0,12}?人员[^，。；\d]{0,4}?"
+                  + _NUM + r"(人|名)").search(clause)
     if not m:
-        m = re.search(r"(信息公开|政务公开)工作(?:的)?(?:工作)?人员(?:共|有|共有)?" + _NUM + r"(人|名)", clause)
-    if not m or re.search(r"专职|兼职|联络员", clause[:m.end()]):
+        m = _re(r"(信息公开|政务公开)工作(?:的)?(?:工作)?人员(?:共|有|共有)?" + _NUM + r"(人|名)").search(clause)
+    if not m or _re(r"专职|兼职|联络员").search(clause[:m.end()]):
         return
     found.add("staff_total", _number(m.group(m.lastindex - 2)), bool(m.group(m.lastindex - 3) or m.group(m.lastindex - 1)),
               clause.strip(), off)
 
 
 def _budget(off: int, clause: str, text: str, found: _Found):
-    m = re.search(r"(专项经费|工作经费|公开经费)[^，。；\d]{0,6}?" + r"(约|近)?\s*(\d+(?:\.\d+)?)\s*(余|多)?\s*(万元|元)", clause)
+    m = _re(r"(专项经费|工作经费|公开经费)[^，。；\d]{0,6}?" + r"(约|近)?\s*(\d+(?:\.\d+)?)\s*(余|多)?\s*(万元|元)").search(clause)
     if not m:
         return
     window = text[max(0, off - 80):off + m.end()]
-    if not re.search(r"信息公开|政务公开", window):
+    if not _re(r"信息公开|政务公开").search(window):
         return
     if _SCOPE.search(clause[:m.start(3)]):
         return
@@ -187,7 +199,7 @@ def _outcomes(off: int, clause: str, found: _Found):
     if _OTHER_THINGS.search(clause):
         return
     for name, pattern in _OUTCOMES:
-        for m in re.finditer("(" + pattern + r")\s*(?:的)?(?:申请)?\s*(\d+)\s*(件|条|个|宗)", clause):
+        for m in _re("(" + pattern + r")\s*(?:的)?(?:申请)?\s*(\d+)\s*(件|条|个|宗)").finditer(clause):
             found.add(name, int(m.group(2)), False, clause.strip(), off)
 
 

@@ -8,6 +8,7 @@ template's canonical column order.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from dataclasses import dataclass, field
@@ -19,8 +20,8 @@ from .model import Grid, Metric, Statistics
 from .shapes import (APPLICANT_KEYS, REVIEW_GROUPS, REVIEW_OUTCOMES, T2_CANONICAL, RowEntry,
                      applicant_key, header_kind, old_section_of, review_group_key,
                      review_outcome_key, row_entries, t2_entity, t2_key)
-from .tables import grids_from_html
-from .templates import (clean_cell, is_dash, is_unit_cell, label_score, metrics_by_code, norm_label,
+from .tables import grids_from_tree, table_tree
+from .templates import (clean_cell, is_dash, is_unit_cell, label_score_from, metrics_by_code, norm_label,
                         parse_number)
 from .textgrid import grids_from_text
 
@@ -31,11 +32,13 @@ METHOD_OF_ORIGIN = {"flattened": "flattened-decoded", "text-tabs": "text-layout"
                     "text-pipes": "text-layout", "text-lines": "text-layout", "ocr": "ocr"}
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_number(cell: str) -> bool:
     """A real figure (dash-only cells do not make a row a data row)."""
     return bool(cell) and not is_dash(cell) and parse_number(cell) is not None
 
 
+@functools.lru_cache(maxsize=65536)
 def _kind(cell: str) -> str:
     if not cell:
         return "blank"
@@ -138,36 +141,86 @@ def _col_keys(header_rows: list[list[str]], kind: str) -> dict[int, str]:
 
 # ------------------------------------------------------------------ row matching
 
+_INNER = re.compile(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$")
+_SCORES: dict[tuple[str, int], tuple[float, ...]] = {}
+
+
+# Scores below this never decide anything: a row needs MATCH_THRESHOLD, and an entry under
+# it by more than AMBIGUITY_MARGIN is neither close nor best. Below it, _entry_scores may give
+# a lower score than label_score would (never a higher one), so it need not run difflib on
+# labels that share too few characters to get there. 0.01 below the exact bound, for floats.
+_RELEVANT = MATCH_THRESHOLD - AMBIGUITY_MARGIN - 0.01
+
+
+def _entry_scores(label: str, entries: tuple[RowEntry, ...]) -> tuple[float, ...]:
+    """max(label_score(label, leaf) for leaf in e.leaves) for each entry, in order, exact
+    wherever it is at least _RELEVANT: a row's label is scored against a template's entries
+    once (a report repeats labels across tables, and choose_template maps the same rows for
+    each template)."""
+    key = (label, id(entries))            # row_entries(template) is cached: one tuple per template
+    scores = _SCORES.get(key)
+    if scores is None:
+        if len(_SCORES) > 10_000:          # ~2.5 KB each (a float per entry of a template)
+            _SCORES.clear()
+        scores = _SCORES[key] = tuple(max(label_score_from(label, l, _RELEVANT) for l in e.leaves)
+                                      for e in entries)
+    return scores
+
+
+_CANDIDATES: dict[tuple, tuple[list[RowEntry], list[RowEntry]] | None] = {}
+
+
+def _candidates(leaf: str, full: str | None, entries: tuple[RowEntry, ...],
+                tables: tuple[str, ...]) -> tuple[list[RowEntry], list[RowEntry]] | None:
+    """(entries within AMBIGUITY_MARGIN of the best score, entries at the best score) for a
+    row's labels, None when none reaches MATCH_THRESHOLD: a pure function of the labels, kept
+    per distinct label (the tie-break by section happens in _best_entry)."""
+    key = (leaf, full, id(entries), tables)
+    if key in _CANDIDATES:
+        return _CANDIDATES[key]
+    # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
+    m = _INNER.match(leaf)
+    inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
+    leaf_scores = _entry_scores(leaf, entries)
+    full_scores = _entry_scores(full, entries) if full is not None else None
+    inner_scores = None
+    scored: list[tuple[float, RowEntry]] = []
+    for i, e in enumerate(entries):
+        if e.table not in tables:
+            continue
+        s = leaf_scores[i]
+        if full_scores is not None:
+            s = max(s, full_scores[i] - 0.02)
+        if inner_leaf and e.group and e.group in inner_group:
+            if inner_scores is None:
+                inner_scores = _entry_scores(inner_leaf, entries)
+            s = max(s, inner_scores[i] - 0.01)
+        scored.append((s, e))
+    result = None
+    best_score = max((s for s, _ in scored), default=None)
+    if best_score is not None and best_score >= MATCH_THRESHOLD:
+        # only which entries are close or exact counts below, never their order
+        result = ([e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN],
+                  [e for s, e in scored if s >= best_score - 1e-9])
+    if len(_CANDIDATES) > 50_000:
+        _CANDIDATES.clear()
+    _CANDIDATES[key] = result
+    return result
+
+
 def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
                 tables: tuple[str, ...]) -> RowEntry | None:
     leaf = norm_label(labels[-1])
     full = norm_label("".join(labels))
-    # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
-    m = re.match(r"^(\D{2,12}?)\s*\d{1,2}\s*[.、．]\s*(\S.*)$", leaf)
-    inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
-    scored: list[tuple[float, RowEntry]] = []
-    for e in entries:
-        if e.table not in tables:
-            continue
-        s = max(label_score(leaf, l) for l in e.leaves)
-        if len(labels) > 1:
-            s = max(s, max(label_score(full, l) for l in e.leaves) - 0.02)
-        if inner_leaf and e.group and e.group in inner_group:
-            s = max(s, max(label_score(inner_leaf, l) for l in e.leaves) - 0.01)
-        scored.append((s, e))
-    if not scored:
+    found = _candidates(leaf, full if len(labels) > 1 else None, entries, tables)
+    if found is None:
         return None
-    scored.sort(key=lambda x: -x[0])
-    best_score = scored[0][0]
-    if best_score < MATCH_THRESHOLD:
-        return None
-    close = [e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN]
+    close, exact = found
     if len(close) == 1:
         return close[0]
     same_section = [e for e in close if e.section == state.section]
     if len(same_section) == 1:
         return same_section[0]
-    exact = [e for s, e in scored if s >= best_score - 1e-9]
     grouped = [e for e in exact if e.group and e.group in full]
     if len(grouped) == 1:
         return grouped[0]
@@ -491,13 +544,14 @@ def choose_template(grids: list[Grid]) -> tuple[str | None, list[Metric], set[st
     return best, results[best][0], results[best][1]
 
 
-def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None) -> Statistics:
-    """Metrics, harmonized values and checks of one document (see module doc)."""
+def extract_statistics(html: str | None, text: str, grids: list[Grid] | None = None, tree=None) -> Statistics:
+    """Metrics, harmonized values and checks of one document (see module doc); `tree`: the
+    page's lxml tree when the caller parsed it already (document.read_document)."""
     from .narrative import narrative_harmonized
     from .variant import variant_harmonized
 
     notes: list[str] = []
-    candidates = list(grids or []) + grids_from_html(html or "")
+    candidates = list(grids or []) + (grids_from_tree(table_tree(html, tree)) if html else [])
     for i, g in enumerate(candidates):
         g.index = i
     template, metrics, blank = choose_template(candidates)

@@ -5,12 +5,17 @@ comments, &nbsp; and <o:p>. We read each cell's visible text only. Nested tables
 their own grids (the outer cell keeps only its own text) because statistics tables are
 sometimes wrapped in a layout table. A table split over several <table> elements stays as
 several grids; statistics.py reads grids in order with running context, so it joins them.
+
+Extraction reads the lxml tree the page was parsed into once (document.read_document: the
+same tree trafilatura reads); `grids_from_soup` reads a BeautifulSoup tree the same way, for
+the archived-copy viewer, which needs a soup it can rewrite.
 """
 from __future__ import annotations
 
 import re
 
 from bs4 import BeautifulSoup, Comment, Tag
+from lxml import etree, html as lxml_html
 
 from .model import Grid
 from .templates import clean_cell
@@ -58,31 +63,45 @@ def _span(cell: Tag, name: str) -> int:
 
 
 def grid_of_table(table: Tag, index: int = 0) -> Grid:
+    rows = [[(_cell_text(cell), _span(cell, "rowspan"), _span(cell, "colspan"), cell)
+             for cell in tr.find_all(["td", "th"], recursive=False)] for tr in _own_rows(table)]
+    return _grid_of_rows(rows, index)
+
+
+def _grid_of_rows(rows: list, index: int) -> Grid:
+    """The grid of a table given as rows of (text, rowspan, colspan, element)."""
     filled: dict[tuple[int, int], str] = {}
     raw: dict[tuple[int, int], str] = {}
-    element: dict[tuple[int, int], Tag] = {}   # which <td>/<th> fills each position
+    element: dict[tuple[int, int], object] = {}   # which <td>/<th> fills each position
+    cleaned: dict[str, str] = {}
     n_rows = 0
-    for r, tr in enumerate(_own_rows(table)):
+    for r, tr in enumerate(rows):
         c = 0
-        for cell in tr.find_all(["td", "th"], recursive=False):
+    ends: dict[int, int] = {}                     # row -> 1 + its last filled column
+    for r, tr in enumerate(rows):
+        c = 0
+        for text, rs, cs, cell in tr:
             while (r, c) in filled:
                 c += 1
-            text = _cell_text(cell)
-            rs, cs = _span(cell, "rowspan"), _span(cell, "colspan")
+            clean = cleaned.get(text)
+            if clean is None:
+                clean = cleaned[text] = clean_cell(text)
             for dr in range(rs):
                 for dc in range(cs):
-                    filled[(r + dr, c + dc)] = clean_cell(text)
+                    filled[(r + dr, c + dc)] = clean
                     raw[(r + dr, c + dc)] = text
                     element[(r + dr, c + dc)] = cell
+                if ends.get(r + dr, 0) < c + cs:
+                    ends[r + dr] = c + cs
             c += cs
         n_rows = max(n_rows, r + 1)
-    n_cols = max((c for _, c in filled), default=-1) + 1
+    n_cols = max(ends.values(), default=0)
     # A row with fewer cells than the table is short on the left (a label column merged
     # away, e.g. the group column of a continuation table): right-align it so that its
     # figures stay under their column headers.
     cells, raws, elements = [], [], []
     for r in range(n_rows):
-        end = max((c for (rr, c) in filled if rr == r), default=-1) + 1
+        end = ends.get(r, 0)
         shift = n_cols - end if 0 < end < n_cols else 0
         row = [""] * shift + [filled.get((r, c), "") for c in range(end if shift else n_cols)]
         if any(row):                      # drop rows that are entirely empty (Word spacer rows)
@@ -97,17 +116,112 @@ def grid_of_table(table: Tag, index: int = 0) -> Grid:
     return grid
 
 
-def parse_html(html: str) -> BeautifulSoup:
-    """The parse every grid position refers to (the viewer re-parses pages the same way)."""
+# -- the same from an lxml tree (extraction) ------------------------------------------
+
+_BREAKS = frozenset(("br", "p", "div", "li"))
+_NO_TEXT = frozenset(("script", "style"))
+_CELLS = frozenset(("td", "th"))
+
+
+def _lxml_cell_text(cell) -> str:
+    """`_cell_text` of an lxml element: the same strings in the same order."""
+    parts: list[str] = []
+
+    def walk(el, nested: bool) -> None:
+        if el.text and not nested and el.tag not in _NO_TEXT:
+            parts.append(el.text)
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):
+                if tag in _BREAKS and parts:
+                    parts.append(" ")
+                walk(child, nested or tag == "table")
+            if child.tail and not nested:      # a tail's parent is `el`; comments keep their tail
+                parts.append(child.tail)
+
+    walk(cell, False)
+    return "".join(parts)
+
+
+def _lxml_span(cell, name: str) -> int:
+    value = cell.get(name)
+    if value is None:
+        return 1
+    if value.isdecimal() and len(value) < 4:    # the common "2": what the general rule gives it
+        return max(1, min(int(value), 200))
+    try:
+        return max(1, min(int(re.sub(r"\D", "", cell.get(name, "1")) or 1), 200))
+    except ValueError:
+        return 1
+
+
+def _lxml_rows(table) -> list:
+    """<tr> of this table, not of tables nested in it."""
+    rows = []
+    for tr in table.iter("tr"):
+        parent = tr.getparent()
+        while parent is not None and parent.tag != "table":
+            parent = parent.getparent()
+        if parent is table:
+            rows.append(tr)
+    return rows
+
+
+def grids_from_tree(tree) -> list[Grid]:
+    """Grids of every <table> of an lxml tree, in document order (as `grids_from_soup`)."""
+    grids = []
+    if tree is None:
+        return grids
+    for table in tree.getroottree().getroot().iter("table"):
+        rows = [[(_lxml_cell_text(cell), _lxml_span(cell, "rowspan"), _lxml_span(cell, "colspan"), cell)
+                 for cell in tr if cell.tag in _CELLS] for tr in _lxml_rows(table)]
+        g = _grid_of_rows(rows, len(grids))
+        if g.cells:
+            grids.append(g)
+    return grids
+
+
+_WORD_CONDITIONAL = re.compile(r"<!--\[if [^\]]*\]>.*?<!\[endif\]-->", re.S)
+_INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PARSER = etree.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                           remove_pis=True)
+
+
+def strip_word_conditionals(html: str) -> str:
     # Word's conditional comments hide list bullets such as "1." that are not data
-    html = re.sub(r"<!--\[if [^\]]*\]>.*?<!\[endif\]-->", "", html, flags=re.S)
-    return BeautifulSoup(html, "html.parser")
+    return _WORD_CONDITIONAL.sub("", html) if "<!--[if" in html else html
+
+
+def parse_tree(html: str):
+    """An lxml tree of a page or fragment (what trafilatura's parser makes of it), or None."""
+    html = _INVALID_XML.sub("", html)
+    if not html.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def table_tree(html: str, tree=None):
+    """The tree tables are read from: `tree` (the page's shared parse) unless Word's
+    conditional comments must come out of the text first."""
+    stripped = strip_word_conditionals(html)
+    if tree is not None and stripped is html:
+        return tree
+    return parse_tree(stripped)
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    """The archived-copy viewer's parse: a soup built by libxml2 like extraction's tree, so
+    that `grids_from_soup` finds the cells at the positions `grids_from_tree` gave them."""
+    return BeautifulSoup(_INVALID_XML.sub("", _WORD_CONDITIONAL.sub("", html)), "lxml")
 
 
 def grids_from_html(html: str) -> list[Grid]:
     if not html:
         return []
-    return grids_from_soup(parse_html(html))
+    return grids_from_tree(table_tree(html))
 
 
 def grids_from_soup(soup: BeautifulSoup) -> list[Grid]:

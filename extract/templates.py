@@ -61,13 +61,25 @@ _DASHES = "—–―－‐‑‒﹣"
 _QUOTES = "“”‘’\"'《》〈〉「」『』"
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def clean_cell(text: str | None) -> str:
     """Whitespace/full-width normalisation of a cell, keeping its meaning (not its numbering)."""
     if not text:
         return ""
+    if len(text) > 200:
+        return _clean_cell(text)
+    return _clean_cell_cached(text)
+
+
+def _clean_cell(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     t = t.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").replace("\u200b", "")
-    return re.sub(r"\s+", " ", t).strip()
+    return _SPACES.sub(" ", t).strip()
+
+
+_clean_cell_cached = functools.lru_cache(maxsize=100_000)(_clean_cell)   # cells repeat: every row's labels, 0s
 
 
 _NUMBERING = re.compile(
@@ -127,6 +139,50 @@ def label_score(found: str, spec: str) -> float:
     return best
 
 
+@functools.lru_cache(maxsize=65536)
+def _chars(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    return counts
+
+
+def _ratio_bound(a: str, b: str) -> float:
+    """An upper bound of SequenceMatcher(None, a, b).ratio(): 2 x the characters the two share
+    (as multisets) / their total length (difflib's quick_ratio, without building a matcher)."""
+    ca, cb = _chars(a), _chars(b)
+    if len(ca) > len(cb):
+        ca, cb = cb, ca
+    shared = sum(min(n, cb.get(ch, 0)) for ch, n in ca.items())
+    return 2.0 * shared / (len(a) + len(b))
+
+
+def label_score_from(found: str, spec: str, floor: float) -> float:
+    """label_score(found, spec) when that is at least `floor`; otherwise a value no higher than
+    it (and so below `floor`). A pair of labels that cannot reach `floor` is not handed to
+    SequenceMatcher, the cost of matching a row never seen before against every spec row."""
+    if not found or not spec:
+        return 0.0
+    if found == spec:
+        return 1.0
+    best = 0.0
+    for a in {found, drop_parentheticals(found) or found}:
+        for b in {spec, drop_parentheticals(spec) or spec}:
+            if a == b:
+                return 0.97
+            b_in_a = len(b) >= 2 and b in a
+            a_in_b = len(a) >= 4 and a in b
+            r = 0.0
+            if b_in_a or a_in_b or _ratio_bound(a, b) >= floor:
+                r = difflib.SequenceMatcher(None, a, b).ratio()
+            if b_in_a:  # found label adds words around the spec label
+                r = max(r, 0.6 + 0.35 * len(b) / len(a))
+            if a_in_b:
+                r = max(r, 0.55 + 0.35 * len(a) / len(b))
+            best = max(best, r)
+    return best
+
+
 # ---------------------------------------------------------------- numbers in cells
 
 UNIT_TOKENS = {"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "例", "起", "家", "场", "期", "份", "名"}
@@ -175,12 +231,31 @@ class CellNumber:
     unit: str | None = None   # a unit written in the cell itself (元, 万元)
 
 
+_CHANGE = re.compile(r"^(减少|减|下降|增加|增|新增)\s*")
+_ANNOTATION = re.compile(r"^[(（\[【]")
+
+
 def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber | None:
     """The count in one value cell, or None when the cell is blank or not a number.
 
     无, 0, /, —, －, ― mean 0; "42703(“12345”热线回复数)" keeps the number; "251000元" in a
     万元 column becomes 25.1; "-3", "－3", "减少3", "减3" are negative.
     """
+    if not cell:
+        return None
+    found = _parse_number(cell, spec_unit)
+    return CellNumber(*found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_number(cell: str, spec_unit: str | None) -> tuple | None:
+    """parse_number's (value, approximate, unit): the same cell is read again and again
+    (every template's mapping, the row kinds, the checks), its reading never changes."""
+    found = _read_number(cell, spec_unit)
+    return None if found is None else (found.value, found.approximate, found.unit)
+
+
+def _read_number(cell: str, spec_unit: str | None) -> CellNumber | None:
     t = to_simplified(clean_cell(cell))      # 無, 減少, 條: read in simplified form
     if not t:
         return None
@@ -188,7 +263,7 @@ def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber |
         return CellNumber(0)
     t = t.replace("，", ",")
     sign = 1
-    m = re.match(r"^(减少|减|下降|增加|增|新增)\s*", t)
+    m = _CHANGE.match(t)
     if m:
         sign = -1 if m.group(1).startswith(("减", "下降")) else 1
         t = t[m.end():]
@@ -198,7 +273,7 @@ def parse_number(cell: str | None, spec_unit: str | None = None) -> CellNumber |
         return CellNumber(sign * n) if n is not None and len(t) <= 4 else None
     rest = t[m.end():].strip()
     # anything after the number must be an annotation in brackets, not more figures/words
-    if rest and not re.match(r"^[(（\[【]", rest):
+    if rest and not _ANNOTATION.match(rest):
         return None
     if m.group(1) == "-":
         sign = -sign
