@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 import time
 
 from .analysis import code_label
+from .capture_view import add_db, db_param
 from .check_words import describe
 from .codes import label_of
 from .report_page import ARCHIVE_ROUTE, format_value
@@ -38,9 +39,12 @@ def _get(row, column):
         return None
 
 
-def archived_link(datasette, capture_id) -> Markup:
+def archived_link(datasette, capture_id, database: str | None = None) -> Markup:
+    path = ARCHIVE_ROUTE.format(id=capture_id)
+    if database is not None:
+        path = add_db(path, db_param(datasette, database))   # the viewer opens the first database by default
     return Markup('<a class="nianbao-archived" href="{}" title="存档副本 archived copy">存档副本 #{}</a>').format(
-        datasette.urls.path(ARCHIVE_ROUTE.format(id=capture_id)), capture_id)
+        datasette.urls.path(path), capture_id)
 
 
 _CODES: dict[str, tuple[float, dict]] = {}
@@ -101,7 +105,7 @@ async def render(row, value, column, table, database, datasette):
     if column == "capture_id" and isinstance(plain, int):
         return Markup('<span style="white-space: nowrap">{} <a class="nianbao-index" href="{}" '
                       'title="存档记录 archive index row">索引</a></span>').format(
-            archived_link(datasette, plain), datasette.urls.row(database, "captures", plain))
+            archived_link(datasette, plain, database), datasette.urls.row(database, "captures", plain))
     if column == "report_id" and isinstance(plain, int) and (table in REPORT_ID_TABLES or table is None):
         if label is None:
             db = datasette.get_database(database)
@@ -119,7 +123,7 @@ async def render(row, value, column, table, database, datasette):
         live = Markup('<a class="nianbao-live" href="{}" title="{}">{}</a>').format(plain, plain, shown)
         if capture_id is None:
             return live
-        return live + Markup(" · " if table == "reports" else "<br>") + archived_link(datasette, capture_id)
+        return live + Markup(" · " if table == "reports" else "<br>") + archived_link(datasette, capture_id, database)
     if isinstance(plain, float) and column not in ("warc_offset",):
         return Markup(escape(format_value(plain)))
     return None

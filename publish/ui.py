@@ -13,6 +13,7 @@ import os
 
 from datasette import hookimpl
 
+from .capture_view import db_param
 from .cells import figure_labels, render
 from .codes import COLUMN_NAMES, code_labels
 from .home import home_vars
@@ -63,7 +64,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         if base.endswith("/"):
             base = base[:-1]
         context = await db.execute_fn(
-            lambda conn: report_context(conn, report_id, base, _archive_dir(datasette), db.path))
+            lambda conn: report_context(conn, report_id, base, _archive_dir(datasette), db.path,
+                                        db=db_param(datasette, database)))
         tables = (datasette.metadata(database=database) or {}).get("tables") or {}
         return {"nianbao_report": context,
                 "nianbao_titles": {t: m.get("title") for t, m in tables.items() if m.get("title")}}
