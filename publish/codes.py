@@ -65,7 +65,7 @@ _BY_COLUMN: dict[tuple[str | None, str], dict] = {
 
 # Short Chinese names of columns, for facet headings and the filter form.
 COLUMN_NAMES = {
-    "id": "编号", "year": "年度", "template": "统计表格式", "body": "发布机关", "body_id": "发布机关",
+    "id": "编号", "year": "年度", "template": "统计表格式", "body": "发布机关", "body_id": "机关编号",
     "code": "指标", "method": "读取方式", "level": "级别", "region": "地区", "status": "状态",
     "origin": "来源", "figure": "指标", "name": "名称", "is_report": "是否年报", "kind": "类别",
     "doc_type": "文件类别", "ok": "是否相符", "rule": "规则", "record_type": "记录类型",
@@ -76,6 +76,15 @@ COLUMN_NAMES = {
     "first_seen": "首次存档", "last_changed": "最近变化", "fetched_at": "抓取时间", "reason": "理由",
     "error": "错误", "detail": "详情", "parent_id": "上级机关", "aliases": "其他名称", "reports": "报告数",
     "metrics_count": "数字个数", "attachments": "附件", "sha256": "SHA-256", "filename": "文件名",
+    "corrections": "更正说明数", "first_year": "最早年度", "last_year": "最近年度", "normalized_name": "匹配用名称",
+    "source_id": "登记表条目", "extracted_at": "抽取时间", "corrects_report_id": "所更正的报告",
+    "templates": "适用格式", "section": "表格部分", "row_label": "行标签", "column_label": "列标签",
+    "meaning_zh": "中文含义", "meaning_en": "英文含义", "src_grid": "第几个表格", "src_row": "表格行",
+    "src_col": "表格列", "src_offset": "句子位置", "version": "版本", "status_code": "HTTP 状态",
+    "content_length": "字节数", "warc_file": "WARC 文件", "warc_offset": "WARC 位置", "warc_length": "记录长度",
+    "link_text": "链接文字", "referer": "来自网页", "started_at": "开始时间", "finished_at": "结束时间",
+    "pages": "网页数", "errors": "错误数", "reports_new": "新报告数", "reports_updated": "更新的报告数",
+    "failed_rules": "不符的规则", "approximate_figures": "约数指标",
 }
 
 
