@@ -208,8 +208,11 @@ def test_column_menu_reads_chinese(walk):
     pg, server, _, errors = walk
     _visit(pg, errors, f"{server.url}/nianbao/reports")
     pg.locator("th.col-year svg.dropdown-menu-icon").click()
+    pg.wait_for_function("() => document.querySelector('.dropdown-menu p.dropdown-column-type')"
+                         ".textContent.startsWith('类型')", timeout=5000)
     menu = pg.locator("div.dropdown-menu:visible").inner_text()
     assert "升序排列" in menu and "Sort ascending" not in menu
+    assert "类型：INTEGER" in menu and "Type:" not in menu
 
 
 def _links(pg) -> set[str]:
