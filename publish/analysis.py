@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from html import escape
 
 from datasette import hookimpl
@@ -200,6 +201,7 @@ Rows come from the <a href="{{ urls.table(db, 'coverage') }}">coverage</a> view.
 {% for r in regions %}<option value="{{ r }}"{% if r == region %} selected{% endif %}>{{ r }}</option>{% endfor %}</select></label>
 <label>级别 level <select name="level"><option value="">（不限 any）</option>
 {% for k, v in levels %}<option value="{{ k }}"{% if k == level %} selected{% endif %}>{{ v }}</option>{% endfor %}</select></label>
+{% if request.args.get("db") %}<input type="hidden" name="db" value="{{ request.args.get("db") }}">{% endif %}
 <input type="submit" value="显示 Show">
 </form>
 <p>{% for k, v in status_labels %}<span class="legend">{{ v }} {{ k }}: {{ totals.get(k, 0) }}</span>{% if not loop.last %} · {% endif %}{% endfor %}</p>
@@ -221,6 +223,12 @@ async def coverage_matrix(request, datasette):
     if name is None:
         return Response.text("no database", status=404)
     db = datasette.get_database(name)
+    if not request.args.get("db") and "coverage" not in set(await db.view_names()):
+        # the menu's link names no database: show the first one that has the view
+        for other, candidate in datasette.databases.items():
+            if other != "_internal" and not candidate.is_memory and "coverage" in set(await candidate.view_names()):
+                name, db = other, candidate
+                break
     if "coverage" not in set(await db.view_names()):
         return Response.text("no coverage view yet: run `nianbao extract`", status=404)
     region, level = request.args.get("region") or "", request.args.get("level") or ""
@@ -255,9 +263,13 @@ async def coverage_matrix(request, datasette):
 ROUTES = [(r"^/-/nianbao/coverage$", coverage_matrix)]
 
 
-def analysis_links(datasette) -> list[dict]:
-    """The analysis pages (coverage matrix, dashboard): in the menu and in the home page's guide."""
-    links = [{"href": datasette.urls.path("/-/nianbao/coverage"), "zh": "年报发布情况", "en": "Coverage",
+def analysis_links(datasette, database: str | None = None) -> list[dict]:
+    """The analysis pages (coverage matrix, dashboard): in the menu and in the home page's guide.
+    The matrix shows the first database unless told another (`database`, as ?db=)."""
+    coverage = "/-/nianbao/coverage"
+    if database is not None and database != _database_name(datasette):
+        coverage += "?" + urllib.parse.urlencode({"db": database})
+    links = [{"href": datasette.urls.path(coverage), "zh": "年报发布情况", "en": "Coverage",
               "hint": "每个机关每年：按时、逾期或未发布（矩阵）。"}]
     if (datasette.plugin_config("datasette-dashboards") or {}).get("nianbao-analysis"):
         links.append({"href": datasette.urls.path("/-/dashboards/nianbao-analysis"), "zh": "图表", "en": "Dashboard",

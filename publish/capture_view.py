@@ -86,6 +86,23 @@ def pick_database(datasette, request):
     raise NotFound("no database")
 
 
+def db_param(datasette, name: str) -> str | None:
+    """What links to the viewer need as ?db= for database `name`: nothing for the database
+    the viewer opens by default (the first file database), else its name."""
+    first = next((n for n, db in datasette.databases.items() if n != "_internal" and not db.is_memory), None)
+    return None if name == first else name
+
+
+def add_db(url: str, db: str | None) -> str:
+    """A viewer link with ?db= first in its query (other links and db=None: unchanged)."""
+    if not db or "/-/nianbao/capture/" not in url or "db=" in url:
+        return url
+    path, _, fragment = url.partition("#")
+    path, _, query = path.partition("?")
+    query = urllib.parse.urlencode({"db": db}) + ("&" + query if query else "")
+    return f"{path}?{query}" + (f"#{fragment}" if fragment else "")
+
+
 CAPTURE_COLUMNS = ("id, url, fetched_at, status, content_type, content_length, sha256, warc_file, "
                    "warc_offset, warc_length, record_type, kind, filename, link_text, referer")
 

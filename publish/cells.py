@@ -12,7 +12,9 @@ from markupsafe import Markup, escape
 import time
 
 from .analysis import code_label
+from .capture_view import add_db, db_param
 from .check_words import describe
+from .codes import label_of
 from .report_page import ARCHIVE_ROUTE, format_value
 
 # tables and views whose report_id / capture_id columns get links (any other table keeps Datasette's)
@@ -37,9 +39,12 @@ def _get(row, column):
         return None
 
 
-def archived_link(datasette, capture_id) -> Markup:
+def archived_link(datasette, capture_id, database: str | None = None) -> Markup:
+    path = ARCHIVE_ROUTE.format(id=capture_id)
+    if database is not None:
+        path = add_db(path, db_param(datasette, database))   # the viewer opens the first database by default
     return Markup('<a class="nianbao-archived" href="{}" title="存档副本 archived copy">存档副本 #{}</a>').format(
-        datasette.urls.path(ARCHIVE_ROUTE.format(id=capture_id)), capture_id)
+        datasette.urls.path(path), capture_id)
 
 
 _CODES: dict[str, tuple[float, dict]] = {}
@@ -59,6 +64,23 @@ async def _codes(datasette, database) -> dict:
     return codes
 
 
+async def figure_labels(datasette, database) -> dict:
+    """harmonized name -> Chinese label (figure_values.figure), from the dictionary table."""
+    try:
+        codes = await _codes(datasette, database)
+    except Exception:        # a database without the dictionary
+        return {}
+    db = datasette.get_database(database)
+    names = {r[0] for r in (await db.execute("SELECT name FROM harmonized_names")).rows}
+    return {name: codes[name][0] for name in names if name in codes and codes[name][0]}
+
+
+def code_cell(words: str, code) -> Markup:
+    """A code in words, the code itself beside it in small type and on hover."""
+    return Markup('<span class="nianbao-code" title="{}">{}</span> <small class="nb-code">{}</small>').format(
+        code, words, code)
+
+
 async def render(row, value, column, table, database, datasette):
     plain, label = _plain(value)
     if plain is None or plain == "":
@@ -75,10 +97,15 @@ async def render(row, value, column, table, database, datasette):
         words = code_label(column, plain)       # 逾期 late, 县级 county
         if words:
             return Markup('<span class="nianbao-code" title="{}">{}</span>').format(plain, words)
+    if table is not None and not isinstance(plain, float):
+        figures = await figure_labels(datasette, database) if table == "figure_values" and column == "figure" else None
+        words = label_of(table, column, plain, figures)   # 2019 年版全国格式 gk2019, 文章页 detail
+        if words:
+            return code_cell(words, plain)
     if column == "capture_id" and isinstance(plain, int):
         return Markup('<span style="white-space: nowrap">{} <a class="nianbao-index" href="{}" '
                       'title="存档记录 archive index row">索引</a></span>').format(
-            archived_link(datasette, plain), datasette.urls.row(database, "captures", plain))
+            archived_link(datasette, plain, database), datasette.urls.row(database, "captures", plain))
     if column == "report_id" and isinstance(plain, int) and (table in REPORT_ID_TABLES or table is None):
         if label is None:
             db = datasette.get_database(database)
@@ -96,7 +123,7 @@ async def render(row, value, column, table, database, datasette):
         live = Markup('<a class="nianbao-live" href="{}" title="{}">{}</a>').format(plain, plain, shown)
         if capture_id is None:
             return live
-        return live + Markup(" · " if table == "reports" else "<br>") + archived_link(datasette, capture_id)
+        return live + Markup(" · " if table == "reports" else "<br>") + archived_link(datasette, capture_id, database)
     if isinstance(plain, float) and column not in ("warc_offset",):
         return Markup(escape(format_value(plain)))
     return None

@@ -41,7 +41,7 @@ async def home_vars(datasette, database: str | None, actor=None) -> dict:
                     "href": datasette.urls.query(name, q["name"])}
                    for q in (await datasette.get_canned_queries(name, actor)).values()] if not database else []
         # (the database page lists the saved queries itself)
-        analysis = analysis_links(datasette) if "coverage" in present else []
+        analysis = analysis_links(datasette, name) if "coverage" in present else []
         out.append({"database": name, "reports": count, "entries": entries, "queries": queries,
                     "analysis": analysis, "href": datasette.urls.database(name)})
     return {"nianbao_home": out}

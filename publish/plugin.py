@@ -115,6 +115,13 @@ body.table td.col-text { max-width: 40em; }
 body.table td.col-title, body.table td.col-body { min-width: 12em; }
 body.table td.col-url { max-width: 16em; word-break: break-all; font-size: 0.85em; }
 p.nianbao-search-note { border-left: 4px solid #d4a017; padding: 0.2em 0 0.2em 0.6em; }
+/* codes in words (codes.py): the code itself small and grey beside its label */
+.nb-code { color: #777; font-size: 0.8em; font-weight: normal; }
+th .nb-col-zh { white-space: nowrap; }
+.facet-info li.nb-facet-value { break-inside: avoid; }
+.facet-info .nb-count { color: #555; }
+.nb-facet-note { color: #a60; font-size: 0.85em; margin: 0.2em 0; }
+details.nb-column-notes > summary, details.nb-definition > summary { cursor: pointer; color: #555; }
 body.table td.col-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
 """
 

@@ -24,7 +24,7 @@ import re
 
 from nianbao.extract.templates import strip_numbering
 
-from .capture_view import figure_url
+from .capture_view import add_db, figure_url
 from .check_words import describe
 
 ARCHIVE_ROUTE = "/-/nianbao/capture/{id}"   # capture_view.py's route (figure_url builds the links)
@@ -345,8 +345,25 @@ def _versions(conn, report_id: int, codes: dict, archive_dir: str | None, db_pat
 
 # ------------------------------------------------------------------ the page
 
+def _links_with_db(obj, db: str):
+    """Every viewer link ("href") of the page's context with ?db= (the report's database)."""
+    if isinstance(obj, dict):
+        return {k: add_db(v, db) if k.endswith("href") and isinstance(v, str) else _links_with_db(v, db)
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_links_with_db(v, db) for v in obj]
+    return obj
+
+
 def report_context(conn, report_id: int, base: str = "", archive_dir: str | None = None,
-                   db_path: str | None = None) -> dict | None:
+                   db_path: str | None = None, db: str | None = None) -> dict | None:
+    """Everything the report page shows. `db`: the database's name when the archived-copy
+    viewer would not open it by default (capture_view.db_param): every viewer link carries it."""
+    context = _report_context(conn, report_id, base, archive_dir, db_path)
+    return _links_with_db(context, db) if context and db else context
+
+
+def _report_context(conn, report_id: int, base: str, archive_dir: str | None, db_path: str | None) -> dict | None:
     cur = conn.execute("SELECT * FROM reports WHERE id = ?", [report_id])
     names = [d[0] for d in cur.description]
     row = cur.fetchone()

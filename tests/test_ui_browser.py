@@ -53,4 +53,4 @@ def test_report_page_shows_metrics_link_and_facets(page):
     assert "year" in body and "template" in body  # facets from metadata.json
     assert "gk2021" in body
     pg.goto(f"{server.url}/nianbao/checks?ok=0")
-    assert pg.locator("h1").inner_text().strip().startswith("checks")
+    assert pg.locator("h1").inner_text().strip() == "一致性检查 checks"  # the Chinese title, the table name beside it
