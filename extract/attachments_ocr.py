@@ -366,7 +366,10 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
             meta.pop(0)
         if not cells or nc < 2:
             continue
-        pieces.append({"page": pno, "cells": cells, "readings": meta, "top": float(t.ys[0]),
+        alternatives = {f"{i},{j}": r.alternatives for i, row in enumerate(meta) for j, r in enumerate(row)
+                        if r is not None and r.alternatives}
+        pieces.append({"page": pno, "cells": cells, "readings": meta, "alternatives": alternatives,
+                       "top": float(t.ys[0]),
                        "bbox": (float(t.xs[0]), float(t.ys[0]), float(t.xs[-1]), float(t.ys[-1])),
                        "origin": "pdf-ocr"})
     text_png = os.path.join(tmp, f"text{pno}.png")

@@ -190,6 +190,9 @@ def _metric(state: "_State", code: str, cell: str, grid: Grid, row_labels: list[
     # archived-copy viewer highlight) the very cell a figure was read from
     source = {"grid": grid.index, "origin": grid.origin, "row": " ".join(row_labels), "column": column,
               "grid_row": state.row, "grid_col": col}
+    alternatives = grid.alternatives.get(f"{state.row},{col}") if grid.alternatives else None
+    if alternatives:
+        source["alternatives"] = list(alternatives)      # other OCR readings (ocr_sums)
     return Metric(code=code, value=value, unit=spec.unit, raw=cell, method=method, source=source,
                   approximate=num.approximate)
 
