@@ -403,6 +403,29 @@ def _pair_t3(labels, values, template: str, entries):
     return [(r, [label] + row) for (label, _), (r, _), row in zip(matched, values, cells)]
 
 
+def _between(before: RowEntry | None, rows, pos: int, entries, state: _State, tables, found: dict) -> RowEntry | None:
+    """The template row between the rows above and below, for an OCR'd row whose label was
+    misread ("(SARI" for 1.信访举报投诉类申请): when the row above matched the entry just
+    before it and the row below matches the entry just after it in the template's order
+    (tables 三 and the 2008 table, whose rows come in a fixed order), and none of its
+    figures has been found yet.  The sum rules then vet the figures like any other."""
+    if before is None or before.table not in ("t3", "old") or pos + 1 >= len(rows):
+        return None
+    labels, rest = _split_row(rows[pos + 1][1])
+    if not labels or not any(_is_number(v) for _, v in rest):
+        return None
+    after = _best_entry(labels, entries, state, tables)
+    if after is None or after.table != before.table:
+        return None
+    i, j = entries.index(before), entries.index(after)
+    if j - i != 2:
+        return None
+    middle = entries[i + 1]
+    if middle.table != before.table or any(code in found for code in middle.columns.values()):
+        return None
+    return middle
+
+
 def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]:
     """Metrics of `template` found in the grids (first value per code wins), and the codes
     whose cells were present but empty."""
@@ -416,8 +439,10 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
         rows = [(r, [clean_cell(c) for c in (row[:widths[r]] if widths else row)]) for r, row in enumerate(grid.cells)]
         if grid.origin.startswith("text") and template != "gk2008":
             rows = _pair_blocks(rows, template, entries)
-        for r, row in rows:
+        previous: RowEntry | None = None      # entry of the row just before (OCR grids)
+        for pos, (r, row) in enumerate(rows):
             state.row = r
+            before, previous = previous, None
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None
@@ -436,17 +461,21 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
                     for m in ms:
                         found.setdefault(m.code, m)
                     continue
-            if not labels:
+            ocr_row = has_number and grid.origin == "pdf-ocr"
+            if not labels and not ocr_row:
                 continue
-            e = _best_entry(labels, entries, state, tables)
-            if e is None and has_number and wrapped:
+            e = _best_entry(labels, entries, state, tables) if labels else None
+            if e is None and ocr_row:
+                e = _between(before, rows, pos, entries, state, tables, found)
+            if e is None and has_number and wrapped and labels:
                 # a label wrapped over two lines (PDF text): "（二）部分公开（区分处理的，只计这一" + "情形…）"
                 joined = [wrapped + labels[0]] + labels[1:]
                 e = _best_entry(joined, entries, state, tables)
                 labels = joined if e else labels
-            wrapped = labels[-1] if e is None and not has_number else None
+            wrapped = labels[-1] if e is None and not has_number and labels else None
             if e is None:
                 continue
+            previous = e
             state.section = e.section
             if e.table == "old":
                 ms = _map_old(e, labels, rest, grid, state)
