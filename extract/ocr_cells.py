@@ -28,6 +28,7 @@ SPECK_SIZE = 7      # ... and no longer than this many px either way
 SPECK_REACH = 14    # px to look left and right of a small blob for the figure it may belong to
 
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_DIGIT_LIKE = "工丁丨口日"        # characters chi_sim makes of a lone 1 or 0: the digits pass decides
 _ZERO_LIKE = str.maketrans({"O": "0", "o": "0", "〇": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1",
                             "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9"})
 
@@ -200,7 +201,7 @@ def combine(text: str, digits: tuple[str, float] | None) -> CellReading:
         return CellReading(text)          # a dash, a word: not a figure
     if text.strip() in ("无", "/", "／") and b is None:
         return CellReading(text.strip(), numeric=True)
-    if a is None and _CJK_RE.search(text):
+    if a is None and _CJK_RE.search(text) and not (len(text.strip()) == 1 and text.strip() in _DIGIT_LIKE):
         return CellReading(text)          # a unit such as 件 that the digits model turns into 4
     value = b if b is not None else a
     agree = a == b and digits[1] >= 50

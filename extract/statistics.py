@@ -26,6 +26,8 @@ from .textgrid import grids_from_text
 
 MATCH_THRESHOLD = 0.8
 AMBIGUITY_MARGIN = 0.03
+OCR_MATCH_THRESHOLD = 0.7     # OCR'd labels: a looser match ...
+OCR_MATCH_MARGIN = 0.2        # ... taken only when every other row scores this much lower
 
 METHOD_OF_ORIGIN = {"flattened": "flattened-decoded", "text-tabs": "text-layout",
                     "text-pipes": "text-layout", "text-lines": "text-layout", "ocr": "ocr"}
@@ -139,7 +141,8 @@ def _col_keys(header_rows: list[list[str]], kind: str) -> dict[int, str]:
 # ------------------------------------------------------------------ row matching
 
 def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
-                tables: tuple[str, ...]) -> RowEntry | None:
+                tables: tuple[str, ...], threshold: float = MATCH_THRESHOLD,
+                margin: float = AMBIGUITY_MARGIN) -> RowEntry | None:
     leaf = norm_label(labels[-1])
     full = norm_label("".join(labels))
     # group and item in one cell: "（三）不予公开1.属于国家秘密" -> group "不予公开", item "属于国家秘密"
@@ -159,9 +162,9 @@ def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
         return None
     scored.sort(key=lambda x: -x[0])
     best_score = scored[0][0]
-    if best_score < MATCH_THRESHOLD:
+    if best_score < threshold:
         return None
-    close = [e for s, e in scored if best_score - s <= AMBIGUITY_MARGIN]
+    close = [e for s, e in scored if best_score - s <= margin]
     if len(close) == 1:
         return close[0]
     same_section = [e for e in close if e.section == state.section]
@@ -465,6 +468,9 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
             if not labels and not ocr_row:
                 continue
             e = _best_entry(labels, entries, state, tables) if labels else None
+            if e is None and ocr_row and labels:
+                # one character misread (行政处玉 for 行政处罚): a looser match, if no other row is close
+                e = _best_entry(labels, entries, state, tables, OCR_MATCH_THRESHOLD, OCR_MATCH_MARGIN)
             if e is None and ocr_row:
                 e = _between(before, rows, pos, entries, state, tables, found)
             if e is None and has_number and wrapped and labels:

@@ -140,3 +140,19 @@ def test_cells_are_read_each_in_its_slot(tmp_path):
     assert (label.text, label.numeric) == ("重复申请", False)
     assert (empty.text, empty.numeric) == ("", False)
     assert (figure.text, figure.numeric) == ("25", True)
+
+
+def test_a_lone_figure_chi_sim_took_for_a_character_is_the_digits_reading():
+    cell = combine("工", ("1", 80.0))
+    assert (cell.text, cell.numeric) == ("1", True)
+
+
+def test_an_ocr_label_with_one_character_misread_still_names_its_row():
+    head = [["第二十条第（六）项"] * 4, ["信息内容", "本年处理决定数量", "本年处理决定数量", "本年处理决定数量"]]
+    rows = [["行政处玉", "887", "887", "887"], ["行政强制", "124", "124", "124"]]
+    for origin, found in (("pdf-ocr", True), ("pdf", False)):
+        stats = extract_statistics(None, "", [Grid(cells=head + rows, origin=origin),
+                                              _t3("1.信访举报投诉类申请", origin)])
+        got = {m.code: m.value for m in stats.metrics}
+        assert got.get("art20_6.coercion.decisions") == 124
+        assert (got.get("art20_6.penalty.decisions") == 887) is found
