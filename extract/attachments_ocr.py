@@ -1,7 +1,7 @@
 """OCR for image-only PDF pages: pdftoppm renders, Tesseract (chi_sim+eng) reads.
 
 Per page:
-1. ``pdftoppm -r OCR_DPI -gray`` renders the page to PNG (subprocess, timeout).
+1. ``pdftoppm -r OCR_DPI -gray`` renders the page to PGM (subprocess, timeout).
 2. Ruling lines are found in the bitmap with numpy: a pixel belongs to a horizontal
    (vertical) line when it lies in a dark run at least ~1/25 page width (40 px) long.
    Line positions give the table's row and column edges; a missing separator
@@ -74,9 +74,11 @@ def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProce
 
 def render_page(pdf: str, pno: int, tmp: str, dpi: int = OCR_DPI) -> str:
     prefix = os.path.join(tmp, f"page{pno}")
-    r = _run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(pno + 1), "-l", str(pno + 1),
+    # PGM, not PNG: pdftoppm spends ~10 s compressing a noisy 300 dpi page into a PNG that
+    # is read back at once (0.1 s as PGM)
+    r = _run(["pdftoppm", "-r", str(dpi), "-gray", "-f", str(pno + 1), "-l", str(pno + 1),
               "-singlefile", pdf, prefix], RENDER_TIMEOUT, f"rendering page {pno + 1}")
-    path = prefix + ".png"
+    path = prefix + ".pgm"
     if r.returncode != 0 or not os.path.exists(path):
         msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
         raise AttachmentError(f"cannot render PDF page {pno + 1}: {msg[-1] if msg else r.returncode}")
@@ -128,10 +130,11 @@ class _Table:
     owner: list[list[tuple[int, int]]]   # cell (i, j) -> top-left cell of its merged region
 
 
-def find_tables(gray) -> tuple[list[_Table], object]:
-    """Ruled tables in a grayscale page bitmap; returns (tables, line mask)."""
+def find_tables(gray, line_dark=None) -> tuple[list[_Table], object]:
+    """Ruled tables in a grayscale page bitmap; returns (tables, line mask).  `line_dark`:
+    the pixels dark enough for a ruling line (ocr_image.prepare), else those below 160."""
     import numpy as np
-    dark = gray < 160
+    dark = gray < 160 if line_dark is None else line_dark
     h, w = dark.shape
     kh = max(40, w // 25)
     kv = max(30, h // 60)
@@ -144,9 +147,12 @@ def find_tables(gray) -> tuple[list[_Table], object]:
     dv[1:, :] |= dark[:-1, :]
     hmask = _runs_mask(dh, kh, axis=1) & (dark | dh)
     vmask = _runs_mask(dv, kv, axis=0) & (dark | dv)
-    lines = hmask | vmask
     hgroups = _groups(hmask.sum(axis=1), max(kh, w // 8))
     ys_all = [(a + b) // 2 for a, b in hgroups]
+    # only the ruling lines are erased before reading, not a long stroke of text (一, ——)
+    lines = np.zeros_like(dark)
+    for a, b in hgroups:
+        lines[max(0, a - 2):b + 3] |= hmask[max(0, a - 2):b + 3]
     if len(ys_all) < 2:
         return [], lines
     tables: list[_Table] = []
@@ -166,6 +172,8 @@ def find_tables(gray) -> tuple[list[_Table], object]:
         vprof = vmask[y0:y1 + 1].sum(axis=0)
         vgroups = _groups(vprof, max(kv, (y1 - y0) // 10))
         xs = [(a + b) // 2 for a, b in vgroups]
+        for a, b in vgroups:
+            lines[y0:y1 + 1, max(0, a - 2):b + 3] |= vmask[y0:y1 + 1, max(0, a - 2):b + 3]
         if len(xs) < 2:
             continue
         nr, nc = len(ys) - 1, len(xs) - 1
@@ -323,10 +331,13 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
     import numpy as np
     from PIL import Image
     from .ocr_cells import read_cells
-    from .ocr_image import preprocess
+    from .ocr_image import prepare
     Image.MAX_IMAGE_PIXELS = 200_000_000
-    gray, angle = preprocess(np.asarray(Image.open(png).convert("L")))
-    tables, lines = find_tables(gray)
+    page = prepare(np.asarray(Image.open(png).convert("L")))
+    gray, angle = page.binary, page.angle
+    if page.blank:
+        return OcrPage(text="", warnings=[f"page {pno + 1}: blank"])
+    tables, lines = find_tables(gray, page.lines)
     warns: list[str] = []
     cleaned = gray.copy()
     if lines.any():
@@ -357,7 +368,10 @@ def ocr_image(png: str, pno: int, tmp: str) -> OcrPage:
             meta.pop(0)
         if not cells or nc < 2:
             continue
-        pieces.append({"page": pno, "cells": cells, "readings": meta, "top": float(t.ys[0]),
+        alternatives = {f"{i},{j}": r.alternatives for i, row in enumerate(meta) for j, r in enumerate(row)
+                        if r is not None and r.alternatives}
+        pieces.append({"page": pno, "cells": cells, "readings": meta, "alternatives": alternatives,
+                       "top": float(t.ys[0]),
                        "bbox": (float(t.xs[0]), float(t.ys[0]), float(t.xs[-1]), float(t.ys[-1])),
                        "origin": "pdf-ocr"})
     text_png = os.path.join(tmp, f"text{pno}.png")

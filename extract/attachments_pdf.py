@@ -298,12 +298,20 @@ def merge_continuations(pieces: list[dict], origin: str = "pdf") -> list[Grid]:
                 and _is_header_noise(p.get("text_above", ""))
                 and _is_header_noise(last.get("text_below", ""))):
             body = cells
+            skip = 0
             if body and last_grid.cells and body[0] == last_grid.cells[0]:
                 body = body[1:]            # header row repeated on the new page
+                skip = 1
+            offset = len(last_grid.cells) - skip
+            for key, alts in (p.get("alternatives") or {}).items():
+                r, c = map(int, key.split(","))
+                if r >= skip:
+                    last_grid.alternatives[f"{r + offset},{c}"] = list(alts)
             last_grid.cells.extend(body)
             last = p
             continue
-        g = Grid(cells=[list(r) for r in cells], origin=p.get("origin", origin), index=len(grids))
+        g = Grid(cells=[list(r) for r in cells], origin=p.get("origin", origin), index=len(grids),
+                 alternatives={k: list(v) for k, v in (p.get("alternatives") or {}).items()})
         grids.append(g)
         last, last_grid = p, g
     # first/last on page are implied by text_above/text_below being header noise; a

@@ -19,6 +19,9 @@ class Grid:
     cells: list[list[str]]
     origin: str
     index: int = 0
+    # OCR only: "row,col" -> other readings of a figure that two OCR passes did not agree on,
+    # so the sum rules can pick the reading that balances them (extract/ocr_sums.py)
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

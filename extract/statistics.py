@@ -27,6 +27,8 @@ from .textgrid import grids_from_text
 
 MATCH_THRESHOLD = 0.8
 AMBIGUITY_MARGIN = 0.03
+OCR_MATCH_THRESHOLD = 0.7     # OCR'd labels: a looser match ...
+OCR_MATCH_MARGIN = 0.2        # ... taken only when every other row scores this much lower
 
 METHOD_OF_ORIGIN = {"flattened": "flattened-decoded", "text-tabs": "text-layout",
                     "text-pipes": "text-layout", "text-lines": "text-layout", "ocr": "ocr"}
@@ -208,11 +210,37 @@ def _candidates(leaf: str, full: str | None, entries: tuple[RowEntry, ...],
     return result
 
 
+def _loose_candidates(leaf: str, full: str | None, entries: tuple[RowEntry, ...], tables: tuple[str, ...],
+                      threshold: float, margin: float) -> tuple[list[RowEntry], list[RowEntry]] | None:
+    m = _INNER.match(leaf)
+    inner_group, inner_leaf = (norm_label(m.group(1)), norm_label(m.group(2))) if m else (None, None)
+    scored = []
+    for e in entries:
+        if e.table not in tables:
+            continue
+        sc = max(label_score_from(leaf, l, 0.0) for l in e.leaves)
+        if full is not None:
+            sc = max(sc, max(label_score_from(full, l, 0.0) for l in e.leaves) - 0.02)
+        if inner_leaf and e.group and e.group in inner_group:
+            sc = max(sc, max(label_score_from(inner_leaf, l, 0.0) for l in e.leaves) - 0.01)
+        scored.append((sc, e))
+    best = max((sc for sc, _ in scored), default=None)
+    if best is None or best < threshold:
+        return None
+    return ([e for sc, e in scored if best - sc <= margin], [e for sc, e in scored if sc >= best - 1e-9])
+
+
 def _best_entry(labels: list[str], entries: tuple[RowEntry, ...], state: _State,
-                tables: tuple[str, ...]) -> RowEntry | None:
+                tables: tuple[str, ...], threshold: float = MATCH_THRESHOLD,
+                margin: float = AMBIGUITY_MARGIN) -> RowEntry | None:
     leaf = norm_label(labels[-1])
     full = norm_label("".join(labels))
-    found = _candidates(leaf, full if len(labels) > 1 else None, entries, tables)
+    if threshold == MATCH_THRESHOLD and margin == AMBIGUITY_MARGIN:
+        found = _candidates(leaf, full if len(labels) > 1 else None, entries, tables)
+    else:
+        # the looser OCR match reaches below _RELEVANT, where the cached scores are cut short:
+        # score exactly (rare: only rows no default match placed)
+        found = _loose_candidates(leaf, full if len(labels) > 1 else None, entries, tables, threshold, margin)
     if found is None:
         return None
     close, exact = found
@@ -243,6 +271,9 @@ def _metric(state: "_State", code: str, cell: str, grid: Grid, row_labels: list[
     # archived-copy viewer highlight) the very cell a figure was read from
     source = {"grid": grid.index, "origin": grid.origin, "row": " ".join(row_labels), "column": column,
               "grid_row": state.row, "grid_col": col}
+    alternatives = grid.alternatives.get(f"{state.row},{col}") if grid.alternatives else None
+    if alternatives:
+        source["alternatives"] = list(alternatives)      # other OCR readings (ocr_sums)
     return Metric(code=code, value=value, unit=spec.unit, raw=cell, method=method, source=source,
                   approximate=num.approximate)
 
@@ -453,6 +484,29 @@ def _pair_t3(labels, values, template: str, entries):
     return [(r, [label] + row) for (label, _), (r, _), row in zip(matched, values, cells)]
 
 
+def _between(before: RowEntry | None, rows, pos: int, entries, state: _State, tables, found: dict) -> RowEntry | None:
+    """The template row between the rows above and below, for an OCR'd row whose label was
+    misread ("(SARI" for 1.信访举报投诉类申请): when the row above matched the entry just
+    before it and the row below matches the entry just after it in the template's order
+    (tables 三 and the 2008 table, whose rows come in a fixed order), and none of its
+    figures has been found yet.  The sum rules then vet the figures like any other."""
+    if before is None or before.table not in ("t3", "old") or pos + 1 >= len(rows):
+        return None
+    labels, rest = _split_row(rows[pos + 1][1])
+    if not labels or not any(_is_number(v) for _, v in rest):
+        return None
+    after = _best_entry(labels, entries, state, tables)
+    if after is None or after.table != before.table:
+        return None
+    i, j = entries.index(before), entries.index(after)
+    if j - i != 2:
+        return None
+    middle = entries[i + 1]
+    if middle.table != before.table or any(code in found for code in middle.columns.values()):
+        return None
+    return middle
+
+
 def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]:
     """Metrics of `template` found in the grids (first value per code wins), and the codes
     whose cells were present but empty."""
@@ -466,8 +520,10 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
         rows = [(r, [clean_cell(c) for c in (row[:widths[r]] if widths else row)]) for r, row in enumerate(grid.cells)]
         if grid.origin.startswith("text") and template != "gk2008":
             rows = _pair_blocks(rows, template, entries)
-        for r, row in rows:
+        previous: RowEntry | None = None      # entry of the row just before (OCR grids)
+        for pos, (r, row) in enumerate(rows):
             state.row = r
+            before, previous = previous, None
             labels, rest = _split_row(row)
             has_number = any(_is_number(v) for _, v in rest)
             kind = header_kind(row) if template != "gk2008" and not has_number else None
@@ -486,17 +542,24 @@ def map_grids(grids: list[Grid], template: str) -> tuple[list[Metric], set[str]]
                     for m in ms:
                         found.setdefault(m.code, m)
                     continue
-            if not labels:
+            ocr_row = has_number and grid.origin == "pdf-ocr"
+            if not labels and not ocr_row:
                 continue
-            e = _best_entry(labels, entries, state, tables)
-            if e is None and has_number and wrapped:
+            e = _best_entry(labels, entries, state, tables) if labels else None
+            if e is None and ocr_row and labels:
+                # one character misread (行政处玉 for 行政处罚): a looser match, if no other row is close
+                e = _best_entry(labels, entries, state, tables, OCR_MATCH_THRESHOLD, OCR_MATCH_MARGIN)
+            if e is None and ocr_row:
+                e = _between(before, rows, pos, entries, state, tables, found)
+            if e is None and has_number and wrapped and labels:
                 # a label wrapped over two lines (PDF text): "（二）部分公开（区分处理的，只计这一" + "情形…）"
                 joined = [wrapped + labels[0]] + labels[1:]
                 e = _best_entry(joined, entries, state, tables)
                 labels = joined if e else labels
-            wrapped = labels[-1] if e is None and not has_number else None
+            wrapped = labels[-1] if e is None and not has_number and labels else None
             if e is None:
                 continue
+            previous = e
             state.section = e.section
             if e.table == "old":
                 ms = _map_old(e, labels, rest, grid, state)

@@ -45,3 +45,37 @@ def test_text_figures_are_never_vetted():
     ms = _old(20, [3, 2, 11, 7], origin="text-pipes")
     kept, dropped = vet_ocr(ms, "gk2008", set())
     assert dropped == [] and not all(c.ok for c in run_checks(kept, "gk2008", set()))
+
+
+def _alt(m, *alternatives):
+    m.source["alternatives"] = list(alternatives)
+    return m
+
+
+def test_the_other_reading_that_balances_every_rule_is_taken():
+    # letter 4 read as 7 by one pass and 4 by the other: the sums choose 4, nothing is dropped
+    ms = _old(20, [3, 2, 11, 7], 20, 18, 2)
+    _alt(ms[4], "4")
+    kept, dropped = vet_ocr(ms, "gk2008", set())
+    assert dropped == []
+    letter = next(m for m in kept if m.code == "old.requests.received_letter")
+    assert (letter.value, letter.raw, letter.source["reading"], letter.source["first_reading"]) == \
+        (4, "4", "alternative", "7")
+    assert all(c.ok for c in run_checks(kept, "gk2008", set()))
+
+
+def test_an_other_reading_that_does_not_balance_is_not_taken():
+    ms = _old(20, [3, 2, 11, 7], 20, 18, 2)
+    _alt(ms[4], "1")
+    kept, dropped = vet_ocr(ms, "gk2008", set())
+    assert "old.requests.received_letter" in dropped
+
+
+def test_two_rival_fixes_of_one_rule_are_not_guessed_between():
+    # total 20 with parts 3+2+11+7 = 23: in_person 0 or letter 4 would both balance it
+    ms = _old(20, [3, 2, 11, 7], 20, 18, 2)
+    _alt(ms[1], "0")
+    _alt(ms[4], "4")
+    kept, dropped = vet_ocr(ms, "gk2008", set())
+    assert {"old.requests.received_in_person", "old.requests.received_letter"} <= set(dropped)
+    assert all(m.source.get("reading") != "alternative" for m in kept)

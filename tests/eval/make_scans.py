@@ -1,6 +1,10 @@
 """Generate the scanned-report evaluation cases (tests/eval/cases/scan_*).
 
-    .venv/bin/python tests/eval/make_scans.py [--out tests/eval/cases] [--only CASE]
+    .venv/bin/python tests/eval/make_scans.py --out /tmp/scans [--only CASE]
+    .venv/bin/nianbao evaluate --cases /tmp/scans      # the "scanned reports" lines
+
+Not committed (≈700 KB and ~15 s of OCR each; tests/test_evaluation.py would read every
+case in tests/eval/cases twice), so --out another folder than tests/eval/cases.
 
 Each case is a report of the demo or unseen test portal whose figures are known
 (manifest.json `metrics`), printed the way an office scans a signed paper copy:
