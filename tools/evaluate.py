@@ -306,6 +306,10 @@ def format_report(result: dict, verbose: bool = False) -> str:
         pr_line("scanned reports", result["cells_by_layout"]["scan"])
         sc = result["scans_consistent_alarmed"]
         lines.append(f"  scans: consistent alarmed       {sc['alarmed']} of {sc['of']}")
+    else:
+        # scan cases are ~700 KB and 15 s of OCR each, so they are made on demand, not kept
+        lines.append("  scanned reports                 no scan cases here: python tests/eval/make_scans.py "
+                     "--out /tmp/scans && nianbao evaluate --cases /tmp/scans")
     cr = result["consistent_reports_alarmed"]
     lines.append(f"  consistent reports alarmed      {cr['alarmed']} of {cr['of']}")
     for row in result["cases"]:
