@@ -290,9 +290,15 @@ def test_a_back_off_holds_for_every_process(tmp_path, redis_server):
             args += ["--start-url", portal.url + col["path"]]
         procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
+        codes = []
         for p in procs:
             _, err = p.communicate(timeout=180)
-            assert p.returncode == 0, err[-3000:]
+            assert p.returncode in (0, 3), err[-3000:]
+            codes.append(p.returncode)
+    # exit 3 = a download failed in the end; on a loaded CI machine one page of the two crawls
+    # has timed out: tolerated once, never the refused page (it must be fetched again, below)
+    failed = sqlite3.connect(db_path).execute("select url, error from fetch_errors").fetchall()
+    assert codes.count(3) <= 1 and len(failed) <= 1 and not [u for u, _ in failed if u.endswith(target)], failed
     assert refused, f"{target} was never asked for"
     (answered,) = [a for _, a, path in log if path == target][:1]
     after = sorted(arrived - answered for arrived, _, _ in log if arrived > answered)
