@@ -121,22 +121,7 @@ def drop_parentheticals(t: str) -> str:
 @functools.lru_cache(maxsize=200_000)
 def label_score(found: str, spec: str) -> float:
     """Similarity in [0,1] of a normalised found label and a normalised spec label."""
-    if not found or not spec:
-        return 0.0
-    if found == spec:
-        return 1.0
-    best = 0.0
-    for a in {found, drop_parentheticals(found) or found}:
-        for b in {spec, drop_parentheticals(spec) or spec}:
-            if a == b:
-                return 0.97
-            r = difflib.SequenceMatcher(None, a, b).ratio()
-            if len(b) >= 2 and b in a:  # found label adds words around the spec label
-                r = max(r, 0.6 + 0.35 * len(b) / len(a))
-            if len(a) >= 4 and a in b:
-                r = max(r, 0.55 + 0.35 * len(a) / len(b))
-            best = max(best, r)
-    return best
+    return label_score_from(found, spec, 0.0)     # no floor: SequenceMatcher on every pair
 
 
 @functools.lru_cache(maxsize=65536)
