@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_MANIFEST = ROOT / "nianbao" / "demo_portal" / "manifest.json"
+# Debian's Chromium for the UI tests, and the flags the machine's closed network needs
+# (no background connections to Google)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Crawl tests keep politeness machinery on but shorten the 1 s per-host delay.
 FAST = ["-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "NIANBAO_BACKOFF_BASE=0.2",
         "-s", "LOG_LEVEL=WARNING"]
@@ -26,6 +32,17 @@ def run_cli(*args, check=True, timeout=300, env=None) -> subprocess.CompletedPro
         raise AssertionError(f"nianbao {' '.join(map(str, args))} exited {proc.returncode}\n"
                              f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}")
     return proc
+
+
+def db_rows(db_path, sql, params=()):
+    """The rows of one query, on a connection closed after it (the file stays free for the next crawl)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

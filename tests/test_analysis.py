@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, ROOT, DatasetteServer, run_cli
+from conftest import CHROMIUM, FAST, ROOT, DatasetteServer, run_cli
 
 PORTAL = ROOT / "tests" / "portals" / "analysis"
 MANIFEST = json.loads((PORTAL / "manifest.json").read_text("utf-8"))
@@ -272,7 +272,6 @@ def test_name_forms_are_one_body():
     assert index.resolve("鼓楼区") is not index.resolve("衡阳市人民政府")
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +280,7 @@ def browser_page(analysed):
         pytest.skip("chromium not installed (./run tests installs it)")
     from playwright.sync_api import sync_playwright
 
-    from test_ui_browser import CHROMIUM_ARGS
+    from conftest import CHROMIUM_ARGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import sqlite3
 import urllib.parse
 
@@ -16,14 +15,11 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DatasetteServer
+from conftest import CHROMIUM, CHROMIUM_ARGS, DatasetteServer
 from nianbao.extract.tables import grids_from_html, parse_html
 from nianbao.extract.templates import clean_cell
 from nianbao.publish import capture_view as cv
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="chromium not installed")
 
 # A statistics table as CMS pages carry it: merged header cells, a row short on the left

@@ -2,9 +2,8 @@
 `nianbao crawl` exit with status 3 once the whole crawl and extraction are done; a clean
 crawl exits 0. A failed attempt a retry made good, and a 404, do not count as failures."""
 import json
-import sqlite3
 
-from conftest import FAST, run_cli
+from conftest import FAST, db_rows, run_cli
 
 LIST = """<html><head><meta charset="utf-8"></head><body><ul>
 <li><a href="/20200101/i1.html">某县2019年政府信息公开工作年度报告</a><span>2020-01-01</span></li>
@@ -41,11 +40,7 @@ def _crawl(tmp_path, quirks: dict):
 
 
 def _rows(tmp_path, sql):
-    conn = sqlite3.connect(tmp_path / "n.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return db_rows(tmp_path / "n.db", sql)
 
 
 # the first two requests for flaky.pdf are reset (Twisted itself asks again once on a reused

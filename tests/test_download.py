@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import sqlite3
 
 import httpx
 import pytest
 
-from conftest import DatasetteServer, run_cli
+from conftest import CHROMIUM, CHROMIUM_ARGS, DatasetteServer, run_cli
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _sha(path) -> str:

@@ -10,11 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from conftest import FAST, DatasetteServer, run_cli
+from conftest import CHROMIUM, CHROMIUM_ARGS, FAST, DatasetteServer, run_cli
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="chromium not installed")
 APPLICANT_COLUMNS = ["natural_person", "commercial", "research", "public_interest", "legal_services", "other_org",
                      "total"]

@@ -3,10 +3,9 @@ when its start URL is public (crawler/scope.py). Real crawls of portals on loopb
 "public" portal is loopback behind a resolver override (tests/crawl_env/sitecustomize.py)."""
 import json
 import os
-import sqlite3
 from pathlib import Path
 
-from conftest import FAST, run_cli
+from conftest import FAST, db_rows, run_cli
 
 CRAWL_ENV = str(Path(__file__).resolve().parent / "crawl_env")
 PUBLIC = "1.2.3.4"  # what the fake DNS answers for the "public" portal; routed to 127.0.0.1
@@ -40,11 +39,7 @@ def _crawl(tmp_path, start_url, *extra, env=None):
 
 
 def _rows(tmp_path, sql):
-    conn = sqlite3.connect(tmp_path / "n.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return db_rows(tmp_path / "n.db", sql)
 
 
 def test_link_redirect_and_meta_refresh_to_another_port_are_refused(tmp_path):

@@ -1,18 +1,13 @@
 """A person's view: Debian's Chromium drives the Datasette UI over HTTP."""
-import shutil
 import sqlite3
 
 import pytest
 
-from conftest import DatasetteServer
+from conftest import CHROMIUM, CHROMIUM_ARGS, DatasetteServer
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM and not __import__("os").environ.get("CI"),
                                  reason="chromium not installed (./run tests installs it)")]
-# The flags the machine's closed network needs (no background connections to Google).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")

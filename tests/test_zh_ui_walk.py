@@ -8,19 +8,15 @@ reader meets, and every link of the report page, the archived copy and the cover
 answers, also when the database is not the first one Datasette serves."""
 import os
 import re
-import shutil
 import sqlite3
 
 import httpx
 import pytest
 
-from conftest import DatasetteServer
+from conftest import CHROMIUM, CHROMIUM_ARGS, DatasetteServer
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="chromium not installed")]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
